@@ -1,0 +1,112 @@
+"""One participant service over HTTP: idempotency keys, problem bodies, error mapping.
+
+A participant's answer falls in one of three classes, and the mapping is the whole point:
+
+- 2xx: the JSON body.
+- no definite answer (connection error, timeout, 408, 429, 5xx): `ParticipantUnavailable`, which
+  Temporal retries. The request may have taken effect; the idempotency key makes the retry safe.
+- 4xx: a definite "no". A known problem `code` becomes its `Rejection`; any other 4xx is a
+  `ContractViolation`. Both are non-retryable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from temporalio import activity
+
+from orders.errors import ContractViolation, ParticipantUnavailable, Rejection
+
+RETRYABLE_STATUS = frozenset({408, 425, 429})
+
+
+def idempotency_key(order_id: str, step: str) -> str:
+    return f"order-{order_id}:{step}"
+
+
+class ParticipantClient:
+    def __init__(self, name: str, http: httpx.AsyncClient) -> None:
+        self.name = name
+        self._http = http
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        return await self._send("GET", path, params=params)
+
+    async def post(
+        self,
+        path: str,
+        *,
+        key: str,
+        json: Any = None,
+        rejections: Mapping[str, type[Rejection]] | None = None,
+    ) -> Any:
+        return await self._send(
+            "POST", path, json=json, headers={"Idempotency-Key": key}, rejections=rejections
+        )
+
+    async def undo_all(
+        self, collection: str, *, order_id: str, live: str, action: str, key: str
+    ) -> list[str]:
+        """POST `<collection>/<id>/<action>` for each of the order's records still `live`.
+
+        Compensations look records up by order because the step may have taken effect without
+        the workflow learning its id (a timeout after commit). Nothing to undo is a success.
+        """
+        undone = []
+        for record in await self.get(collection, {"order_id": order_id}):
+            if record["status"] == live:
+                await self.post(f"{collection}/{record['id']}/{action}", key=key)
+                undone.append(str(record["id"]))
+        return undone
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        rejections: Mapping[str, type[Rejection]] | None = None,
+    ) -> Any:
+        try:
+            response = await self._http.request(
+                method, path, params=params, json=json, headers=headers
+            )
+        except httpx.TransportError as exc:
+            raise ParticipantUnavailable(
+                f"{self.name} unreachable on {method} {path}: {type(exc).__name__}: {exc}"
+            ) from exc
+        status = response.status_code
+        if status < 300:
+            return response.json()
+        problem = _problem(response)
+        if status >= 500 or status in RETRYABLE_STATUS:
+            raise ParticipantUnavailable(
+                f"{self.name} answered {status} on {method} {path}: "
+                f"{problem.get('code') or problem.get('detail') or response.reason_phrase}"
+            )
+        details = {
+            **problem,
+            "participant": self.name,
+            "status": status,
+            "attempt": _attempt(),
+        }
+        code = str(problem.get("code", ""))
+        rejection = (rejections or {}).get(code, ContractViolation)
+        message = str(problem.get("detail") or problem.get("title") or f"{status} from {self.name}")
+        raise rejection(message, details)
+
+
+def _problem(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {"detail": response.text[:500]}
+    return body if isinstance(body, dict) else {"detail": str(body)[:500]}
+
+
+def _attempt() -> int:
+    return activity.info().attempt if activity.in_activity() else 1

@@ -1,0 +1,1 @@
+"""The `orders` command and the local stack it runs."""

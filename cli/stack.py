@@ -1,0 +1,152 @@
+"""Start, watch and stop the processes of the local stack: the Temporal dev server and our own.
+
+Used by `orders dev` and by the test fixtures, so that tests run the stack the way people do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from orders.temporal import SEARCH_ATTRIBUTES
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def executable(name: str) -> str:
+    """A console script of this environment (next to the running Python) or on PATH."""
+    local = Path(sys.executable).parent / name
+    if local.exists():
+        return str(local)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name!r} is not installed: run `make install`")
+    return found
+
+
+def temporal_dev_server_argv(db_file: Path, port: int, ui_port: int | None) -> list[str]:
+    """`temporal server start-dev` on a SQLite file in WAL mode, search attributes registered."""
+    argv = [
+        executable("temporal"),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--db-filename",
+        str(db_file),
+        # The default rollback journal is several times slower than WAL for Temporal's writes.
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--log-level",
+        "warn",
+    ]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        argv += ["--search-attribute", f"{name}={kind}"]
+    argv += ["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]
+    return argv
+
+
+@dataclass
+class Process:
+    """One child process, its output going to `log`, stopped with SIGTERM then SIGKILL."""
+
+    name: str
+    argv: Sequence[str]
+    env: Mapping[str, str] = field(default_factory=dict)
+    log: Path | None = None
+    popen: subprocess.Popen[bytes] | None = None
+    _log_file: IO[bytes] | None = None
+
+    def start(self) -> None:
+        if self.log is not None:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            self._log_file = self.log.open("ab")
+        self.popen = subprocess.Popen(
+            list(self.argv),
+            env={**os.environ, **self.env},
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C in a terminal reaches us, not the children directly
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.popen is None:
+            return None
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        if self._log_file is not None:
+            self._log_file.close()
+        return self.popen.returncode
+
+    def tail(self, lines: int = 40) -> str:
+        if self.log is None or not self.log.exists():
+            return ""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]],
+    *,
+    what: str,
+    within: float = 30.0,
+    process: Process | None = None,
+) -> None:
+    """Poll `check` until it is true; fail early, with its log, if `process` dies."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process is not None and not process.alive:
+            raise RuntimeError(f"{process.name} exited while waiting for {what}:\n{process.tail()}")
+        try:
+            if await check():
+                return
+        except (OSError, httpx.HTTPError):
+            pass
+        await asyncio.sleep(0.1)
+    tail = f":\n{process.tail()}" if process is not None else ""
+    raise TimeoutError(f"timed out after {within:.0f}s waiting for {what}{tail}")
+
+
+def http_ok(url: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        async with httpx.AsyncClient(timeout=2.0) as http:
+            return (await http.get(url)).status_code == 200
+
+    return check
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        _, writer = await asyncio.open_connection(host, port)
+        writer.close()
+        await writer.wait_closed()
+        return True
+
+    return check

@@ -1,0 +1,225 @@
+"""Order, workflow and activity models: the data every process agrees on.
+
+Money is integer minor units (cents) with an ISO 4217 currency code, never float. New fields are
+added with defaults only, so that histories written by older code still decode.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=200)]
+Sku = Annotated[str, Field(min_length=1, max_length=64)]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["US"])]
+MinorUnits = Annotated[int, Field(ge=0, description="Amount in minor units (cents).")]
+
+
+class OrderStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    RESERVING_INVENTORY = "RESERVING_INVENTORY"
+    CHARGING_PAYMENT = "CHARGING_PAYMENT"
+    SCHEDULING_SHIPMENT = "SCHEDULING_SHIPMENT"
+    COMPLETED = "COMPLETED"
+    COMPENSATING = "COMPENSATING"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    COMPENSATION_FAILED = "COMPENSATION_FAILED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset(
+    {
+        OrderStatus.COMPLETED,
+        OrderStatus.FAILED,
+        OrderStatus.CANCELLED,
+        OrderStatus.COMPENSATION_FAILED,
+    }
+)
+
+
+class Step(StrEnum):
+    """Forward steps of the critical path, in the order they run."""
+
+    RESERVE_INVENTORY = "reserve_inventory"
+    CHARGE_PAYMENT = "charge_payment"
+    SCHEDULE_SHIPMENT = "schedule_shipment"
+
+
+class Compensation(StrEnum):
+    """The undo of each forward step."""
+
+    RELEASE_INVENTORY = "release_inventory"
+    REFUND_PAYMENT = "refund_payment"
+    CANCEL_SHIPMENT = "cancel_shipment"
+
+
+class Outcome(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+# --- the order --------------------------------------------------------------------------------
+
+
+class LineItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: Sku
+    quantity: int = Field(ge=1, le=1000)
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: NonEmpty
+    line1: NonEmpty
+    line2: str | None = Field(default=None, max_length=200)
+    city: NonEmpty
+    postal_code: NonEmpty
+    country: CountryCode
+
+
+class OrderInput(BaseModel):
+    """The workflow's input: the order as submitted. No prices: the catalog owns them."""
+
+    order_id: NonEmpty
+    customer_id: NonEmpty
+    currency: CurrencyCode
+    items: list[LineItem] = Field(min_length=1, max_length=100)
+    payment_token: NonEmpty
+    shipping_address: Address
+
+
+# --- what the workflow reports ----------------------------------------------------------------
+
+
+class StepRecord(BaseModel):
+    """One forward step or compensation as it ran."""
+
+    name: str
+    outcome: Outcome
+    attempts: int = 0
+    started_at: datetime
+    finished_at: datetime | None = None
+    detail: str | None = None
+
+
+class Failure(BaseModel):
+    type: str
+    message: str
+    step: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class OrderState(BaseModel):
+    """What the `status` query returns and the workflow's result."""
+
+    order_id: str
+    customer_id: str
+    status: OrderStatus
+    currency: str
+    items: list[LineItem]
+    total: MinorUnits | None = None
+    reservation_id: str | None = None
+    charge_id: str | None = None
+    shipment_id: str | None = None
+    steps: list[StepRecord] = Field(default_factory=list)
+    compensations: list[StepRecord] = Field(default_factory=list)
+    failure: Failure | None = None
+    cancel_reason: str | None = None
+    left_to_undo: list[str] = Field(
+        default_factory=list,
+        description="Compensations that failed for good (status COMPENSATION_FAILED).",
+    )
+
+
+class CancelRequest(BaseModel):
+    reason: str = Field(default="customer request", max_length=500)
+
+
+class CancelResult(BaseModel):
+    order_id: str
+    status: OrderStatus
+    """The status when the cancel was accepted; compensation follows."""
+
+
+# --- activity inputs and results --------------------------------------------------------------
+
+
+class ReserveInventoryInput(BaseModel):
+    order_id: str
+    currency: str
+    items: list[LineItem]
+
+
+class ReservationLine(BaseModel):
+    sku: str
+    quantity: int
+    unit_price: MinorUnits
+    line_total: MinorUnits
+
+
+class Reservation(BaseModel):
+    id: str
+    order_id: str
+    lines: list[ReservationLine]
+    total: MinorUnits
+    currency: str
+    attempt: int = 1
+
+
+class ChargePaymentInput(BaseModel):
+    order_id: str
+    amount: MinorUnits
+    currency: str
+    token: str
+
+
+class Charge(BaseModel):
+    id: str
+    order_id: str
+    amount: MinorUnits
+    currency: str
+    attempt: int = 1
+
+
+class ScheduleShipmentInput(BaseModel):
+    order_id: str
+    address: Address
+    items: list[LineItem]
+
+
+class Shipment(BaseModel):
+    id: str
+    order_id: str
+    carrier: str | None = None
+    tracking_number: str | None = None
+    attempt: int = 1
+
+
+class UndoInput(BaseModel):
+    """Compensations are keyed by order: they find what the step did, which may be nothing."""
+
+    order_id: str
+
+
+class UndoResult(BaseModel):
+    undone: list[str] = Field(default_factory=list, description="Ids of the records undone now.")
+    attempt: int = 1
+
+
+def to_major_units(amount: int, currency: str) -> float:
+    """For display and the `OrderTotal` search attribute only; never for arithmetic."""
+    return amount / float(10 ** _MINOR_UNIT_DIGITS.get(currency, 2))
+
+
+_MINOR_UNIT_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3}

@@ -1,0 +1,31 @@
+"""Settings of the orchestrator side, read from the environment (prefix `ORDERS_`).
+
+The Temporal connection itself (address, namespace, TLS, API key) is not here: it comes from
+Temporal's own environment configuration (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`,
+`TEMPORAL_API_KEY`, `TEMPORAL_PROFILE`, a `temporal.toml`), see `orders.temporal.connect`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERS_", extra="ignore")
+
+    task_queue: str = "orders"
+    inventory_url: str = "http://127.0.0.1:8101"
+    payment_url: str = "http://127.0.0.1:8102"
+    shipping_url: str = "http://127.0.0.1:8103"
+    http_timeout_seconds: float = Field(default=10.0, gt=0)
+    """Timeout of one participant call; an attempt's start-to-close timeout is longer."""
+    max_concurrent_activities: int = Field(default=100, gt=0)
+    temporal_ui_url: str = "http://localhost:8233"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,53 @@
+"""Temporal names and the one client factory.
+
+Workflow ids are `order-<order_id>` and are the idempotency key of a submitted order. Activity
+names live here so that the workflow can call activities without importing their code.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+
+TASK_QUEUE = "orders"
+DEFAULT_ADDRESS = "localhost:7233"
+
+ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
+
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    ORDER_STATUS.name: "Keyword",
+    CUSTOMER_ID.name: "Keyword",
+    ORDER_TOTAL.name: "Double",
+}
+"""Custom search attributes and their types, as `temporal` registers them."""
+
+
+class ActivityName(StrEnum):
+    RESERVE_INVENTORY = "reserve_inventory"
+    RELEASE_INVENTORY = "release_inventory"
+    CHARGE_PAYMENT = "charge_payment"
+    REFUND_PAYMENT = "refund_payment"
+    SCHEDULE_SHIPMENT = "schedule_shipment"
+    CANCEL_SHIPMENT = "cancel_shipment"
+
+
+def workflow_id(order_id: str) -> str:
+    return f"order-{order_id}"
+
+
+async def connect(**overrides: Any) -> Client:
+    """Connect with Temporal's environment configuration and the project's data converter.
+
+    `overrides` (for example `target_host` in tests) win over the environment.
+    """
+    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    config.setdefault("target_host", DEFAULT_ADDRESS)
+    config.update(overrides)
+    return await Client.connect(**config, data_converter=pydantic_data_converter)

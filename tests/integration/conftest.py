@@ -1,0 +1,99 @@
+"""Real servers for the integration tests: the Temporal dev server, the three participant
+services as processes, and the orchestrator worker, once per session on free ports."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from cli.stack import Process, free_port, http_ok, temporal_dev_server_argv, wait_until
+from orders.settings import Settings
+from orders.temporal import connect
+from tests.integration.participants import SERVICES, Participants
+from workers.orchestrator import running_worker
+
+
+@pytest.fixture(scope="session")
+async def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    data = tmp_path_factory.mktemp("temporal")
+    port = free_port()
+    server = Process(
+        "temporal", temporal_dev_server_argv(data / "temporal.db", port, None), log=data / "log"
+    )
+    server.start()
+    address = f"127.0.0.1:{port}"
+
+    async def ready() -> bool:
+        client = await connect(target_host=address, namespace="default")
+        return await client.service_client.check_health()
+
+    try:
+        await wait_until(ready, what="the Temporal dev server", within=60, process=server)
+        yield address
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def client(temporal_address: str) -> Client:
+    return await connect(target_host=temporal_address, namespace="default")
+
+
+@pytest.fixture(scope="session")
+async def participants(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Participants]:
+    data = tmp_path_factory.mktemp("participants")
+    processes, urls = [], {}
+    for name in SERVICES:
+        port, prefix = free_port(), name.upper()
+        env = {
+            f"{prefix}_HOST": "127.0.0.1",
+            f"{prefix}_PORT": str(port),
+            f"{prefix}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
+        }
+        process = Process(
+            name, [sys.executable, "-m", f"services.{name}"], env, data / f"{name}.log"
+        )
+        process.start()
+        processes.append(process)
+        urls[name] = f"http://127.0.0.1:{port}"
+    try:
+        for process in processes:
+            url = urls[process.name]
+            await wait_until(http_ok(f"{url}/healthz"), what=process.name, process=process)
+        yield Participants(urls)
+    finally:
+        for process in processes:
+            process.stop()
+
+
+@pytest.fixture(scope="session")
+async def settings(participants: Participants) -> Settings:
+    return Settings(
+        inventory_url=participants.urls["inventory"],
+        payment_url=participants.urls["payment"],
+        shipping_url=participants.urls["shipping"],
+    )
+
+
+@pytest.fixture(scope="session")
+async def worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
+    async with running_worker(client, settings) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+async def _no_faults_left(participants: Participants) -> AsyncIterator[None]:
+    yield
+    await participants.reset_faults()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)

@@ -1,0 +1,1 @@
+"""Composition roots: each module builds one process's collaborators and runs it."""

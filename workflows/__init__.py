@@ -1,0 +1,1 @@
+"""Temporal workflows: deterministic code that imports only contracts, through the sandbox."""

@@ -1,0 +1,343 @@
+"""The order saga: the critical path of every order, orchestrated on Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+    from orders.models import (
+        CancelRequest,
+        CancelResult,
+        Charge,
+        ChargePaymentInput,
+        Compensation,
+        Failure,
+        OrderInput,
+        OrderState,
+        OrderStatus,
+        Outcome,
+        Reservation,
+        ReserveInventoryInput,
+        ScheduleShipmentInput,
+        Shipment,
+        Step,
+        StepRecord,
+        UndoInput,
+        UndoResult,
+        to_major_units,
+    )
+    from orders.temporal import CUSTOMER_ID, ORDER_STATUS, ORDER_TOTAL, ActivityName
+
+R = TypeVar("R", bound=BaseModel)
+T = TypeVar("T")
+
+# Forward steps retry transient faults for a bounded time; past it the order fails and is undone.
+STEP_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+)
+STEP_ATTEMPT_TIMEOUT = timedelta(seconds=30)
+STEP_DEADLINE = timedelta(minutes=5)
+
+# An undo must not give up while the participant may come back: it retries for a day with capped
+# backoff. Only a definite refusal, or the day running out, leaves it to an operator.
+UNDO_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=2),
+)
+UNDO_ATTEMPT_TIMEOUT = timedelta(seconds=30)
+UNDO_DEADLINE = timedelta(hours=24)
+
+CANCEL_REJECTED = "CancelRejected"
+
+
+@dataclass(frozen=True)
+class _Undo:
+    name: Compensation
+    activity: ActivityName
+    summary: str
+
+
+RELEASE = _Undo(Compensation.RELEASE_INVENTORY, ActivityName.RELEASE_INVENTORY, "Release inventory")
+REFUND = _Undo(Compensation.REFUND_PAYMENT, ActivityName.REFUND_PAYMENT, "Refund payment")
+CANCEL_SHIPMENT = _Undo(
+    Compensation.CANCEL_SHIPMENT, ActivityName.CANCEL_SHIPMENT, "Cancel shipment"
+)
+
+
+class _CancelRequested(Exception):
+    """Raised between steps once the customer has asked to cancel."""
+
+
+@workflow.defn
+class OrderWorkflow:
+    """Reserve inventory, charge payment, schedule shipment; or undo, in reverse, what ran.
+
+    - Query `status` -> `OrderState`: status, steps, compensations (in the order they ran), failure.
+    - Update `cancel(CancelRequest)` -> `CancelResult`: rejected (`CancelRejected`) once the order
+      is settled or already failing; accepted, the step in flight settles and then everything
+      done so far is undone, and the order ends `CANCELLED`. A Temporal cancellation of the
+      workflow is treated the same way.
+
+    Compensation guarantees: each step's undo is registered *before* the step runs, because a
+    step that timed out may still have taken effect; undos run in reverse order, look up by order
+    id what the step did (nothing is fine), and retry with capped backoff for a day. An undo that
+    fails for good does not stop the others; the order then ends `COMPENSATION_FAILED` and
+    `left_to_undo` names what an operator must finish.
+    """
+
+    @workflow.init
+    def __init__(self, order: OrderInput) -> None:
+        self._order = order
+        self._state = OrderState(
+            order_id=order.order_id,
+            customer_id=order.customer_id,
+            status=OrderStatus.RECEIVED,
+            currency=order.currency,
+            items=order.items,
+        )
+
+    @workflow.run
+    async def run(self, order: OrderInput) -> OrderState:
+        self._transition(OrderStatus.RECEIVED)
+        undo: list[_Undo] = []
+        try:
+            undo.append(RELEASE)
+            reservation = await self._step(
+                Step.RESERVE_INVENTORY,
+                OrderStatus.RESERVING_INVENTORY,
+                ActivityName.RESERVE_INVENTORY,
+                ReserveInventoryInput(
+                    order_id=order.order_id, currency=order.currency, items=order.items
+                ),
+                Reservation,
+                summary=f"Reserve {sum(item.quantity for item in order.items)} items",
+            )
+            self._state.reservation_id = reservation.id
+            self._state.total = reservation.total
+            self._state.currency = reservation.currency
+
+            undo.append(REFUND)
+            charge = await self._step(
+                Step.CHARGE_PAYMENT,
+                OrderStatus.CHARGING_PAYMENT,
+                ActivityName.CHARGE_PAYMENT,
+                ChargePaymentInput(
+                    order_id=order.order_id,
+                    amount=reservation.total,
+                    currency=reservation.currency,
+                    token=order.payment_token,
+                ),
+                Charge,
+                summary=f"Charge {_money(reservation.total, reservation.currency)}",
+            )
+            self._state.charge_id = charge.id
+
+            undo.append(CANCEL_SHIPMENT)
+            shipment = await self._step(
+                Step.SCHEDULE_SHIPMENT,
+                OrderStatus.SCHEDULING_SHIPMENT,
+                ActivityName.SCHEDULE_SHIPMENT,
+                ScheduleShipmentInput(
+                    order_id=order.order_id, address=order.shipping_address, items=order.items
+                ),
+                Shipment,
+                summary=f"Schedule shipment to {order.shipping_address.country}",
+            )
+            self._state.shipment_id = shipment.id
+            self._raise_if_cancel_requested()
+        except ActivityError as err:
+            self._state.failure = _failure(err, self._state.steps[-1].name)
+            workflow.logger.warning(
+                "order %s: step %s failed: %s",
+                order.order_id,
+                self._state.failure.step,
+                self._state.failure.message,
+            )
+        except _CancelRequested:
+            workflow.logger.info("order %s: cancel requested, compensating", order.order_id)
+        else:
+            self._transition(OrderStatus.COMPLETED)
+            return self._state
+
+        left = await self._compensate(undo)
+        if left:
+            self._state.left_to_undo = left
+            self._transition(OrderStatus.COMPENSATION_FAILED)
+        elif self._state.cancel_reason is not None:
+            self._transition(OrderStatus.CANCELLED)
+        else:
+            self._transition(OrderStatus.FAILED)
+        return self._state
+
+    @workflow.query
+    def status(self) -> OrderState:
+        return self._state
+
+    @workflow.update
+    async def cancel(self, request: CancelRequest) -> CancelResult:
+        self._request_cancel(request.reason)
+        return CancelResult(order_id=self._order.order_id, status=self._state.status)
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        status = self._state.status
+        if self._state.cancel_reason is not None:
+            return  # a repeated cancel is accepted: same outcome
+        if status.is_terminal or status is OrderStatus.COMPENSATING:
+            raise ApplicationError(
+                f"order {self._order.order_id} is {status.value}; it can no longer be cancelled",
+                {"status": status.value},
+                type=CANCEL_REJECTED,
+                non_retryable=True,
+            )
+
+    # --- steps ------------------------------------------------------------------------------
+
+    async def _step(
+        self,
+        step: Step,
+        status: OrderStatus,
+        activity: ActivityName,
+        arg: BaseModel,
+        result_type: type[R],
+        *,
+        summary: str,
+    ) -> R:
+        self._raise_if_cancel_requested()
+        self._transition(status)
+        record = StepRecord(name=step, outcome=Outcome.RUNNING, started_at=workflow.now())
+        self._state.steps.append(record)
+        handle: workflow.ActivityHandle[R] = workflow.start_activity(
+            activity,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=STEP_ATTEMPT_TIMEOUT,
+            schedule_to_close_timeout=STEP_DEADLINE,
+            retry_policy=STEP_RETRY,
+            summary=summary,
+        )
+        try:
+            result = await self._settle(handle)
+        except ActivityError as err:
+            self._finish(record, Outcome.FAILED, _attempts(err), _failure(err, step).message)
+            raise
+        self._finish(record, Outcome.SUCCEEDED, getattr(result, "attempt", 1))
+        return result
+
+    async def _compensate(self, undo: list[_Undo]) -> list[str]:
+        """Run the registered undos in reverse; return the names of those that failed for good."""
+        self._transition(OrderStatus.COMPENSATING)
+        left: list[str] = []
+        for item in reversed(undo):
+            record = StepRecord(name=item.name, outcome=Outcome.RUNNING, started_at=workflow.now())
+            self._state.compensations.append(record)
+            handle = workflow.start_activity(
+                item.activity,
+                UndoInput(order_id=self._order.order_id),
+                result_type=UndoResult,
+                start_to_close_timeout=UNDO_ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=UNDO_DEADLINE,
+                retry_policy=UNDO_RETRY,
+                summary=item.summary,
+            )
+            try:
+                result = await self._settle(handle)
+            except ActivityError as err:
+                message = _failure(err, item.name).message
+                self._finish(record, Outcome.FAILED, _attempts(err), message)
+                workflow.logger.error(
+                    "order %s: %s failed for good: %s", self._order.order_id, item.name, message
+                )
+                left.append(item.name)
+                continue
+            detail = f"undid {', '.join(result.undone)}" if result.undone else "nothing to undo"
+            self._finish(record, Outcome.SUCCEEDED, result.attempt, detail)
+        return left
+
+    async def _settle(self, handle: workflow.ActivityHandle[T]) -> T:
+        """Await an activity, letting it settle even if the workflow is cancelled meanwhile.
+
+        A cancelled HTTP call may still take effect; undoing before it lands would miss it. So a
+        Temporal cancellation becomes a cancel request, honoured once the call has settled.
+        """
+        while True:
+            try:
+                await workflow.wait([handle])
+                return handle.result()
+            except asyncio.CancelledError:
+                self._request_cancel("workflow cancellation requested")
+
+    # --- state ------------------------------------------------------------------------------
+
+    def _request_cancel(self, reason: str) -> None:
+        if self._state.cancel_reason is None:
+            self._state.cancel_reason = reason
+
+    def _raise_if_cancel_requested(self) -> None:
+        if self._state.cancel_reason is not None:
+            raise _CancelRequested
+
+    def _transition(self, status: OrderStatus) -> None:
+        self._state.status = status
+        updates: list[SearchAttributeUpdate[Any]] = [
+            ORDER_STATUS.value_set(status.value),
+            CUSTOMER_ID.value_set(self._order.customer_id),
+        ]
+        if self._state.total is not None:
+            updates.append(
+                ORDER_TOTAL.value_set(to_major_units(self._state.total, self._state.currency))
+            )
+        workflow.upsert_search_attributes(updates)
+
+    @staticmethod
+    def _finish(
+        record: StepRecord, outcome: Outcome, attempts: int, detail: str | None = None
+    ) -> None:
+        record.outcome = outcome
+        record.attempts = attempts
+        record.finished_at = workflow.now()
+        record.detail = detail
+
+
+def _failure(err: ActivityError, step: str) -> Failure:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        return Failure(
+            type=cause.type or "ApplicationError",
+            message=cause.message,
+            step=step,
+            details=details,
+        )
+    if isinstance(cause, TimeoutError):
+        kind = cause.type.name.lower().replace("_", " ") if cause.type else "timeout"
+        last = f"; last error: {cause.cause}" if cause.cause else ""
+        return Failure(
+            type="StepTimedOut",
+            message=f"{step} did not succeed in time ({kind}){last}",
+            step=step,
+        )
+    return Failure(type=type(cause or err).__name__, message=str(cause or err), step=step)
+
+
+def _attempts(err: ActivityError) -> int:
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
+        return int(cause.details[0].get("attempt", 0))
+    return 0
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"{to_major_units(amount, currency):,.2f} {currency}"
