@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest clean
+.PHONY: install dev test lint typecheck pytest clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the project with its dev tools
+
+dev: $(STAMP)  ## run the whole local stack (Ctrl-C stops it)
+	$(BIN)/orders dev
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import IO
 
 import httpx
 
-from orders.temporal import SEARCH_ATTRIBUTES
+from orders.temporal import SEARCH_ATTRIBUTES, connect
 
 
 def free_port() -> int:
@@ -72,6 +73,8 @@ class Process:
     argv: Sequence[str]
     env: Mapping[str, str] = field(default_factory=dict)
     log: Path | None = None
+    echo: bool = False
+    """Copy the output to our stdout, each line prefixed with the process's name."""
     popen: subprocess.Popen[bytes] | None = None
     _log_file: IO[bytes] | None = None
 
@@ -79,14 +82,26 @@ class Process:
         if self.log is not None:
             self.log.parent.mkdir(parents=True, exist_ok=True)
             self._log_file = self.log.open("ab")
+        output: IO[bytes] | int = self._log_file or subprocess.DEVNULL
         self.popen = subprocess.Popen(
             list(self.argv),
-            env={**os.environ, **self.env},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             stdin=subprocess.DEVNULL,
-            stdout=self._log_file or subprocess.DEVNULL,
+            stdout=subprocess.PIPE if self.echo else output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C in a terminal reaches us, not the children directly
         )
+        if self.echo:
+            threading.Thread(target=self._copy_output, daemon=True).start()
+
+    def _copy_output(self) -> None:
+        assert self.popen is not None and self.popen.stdout is not None
+        prefix = f"{self.name:<10}| ".encode()
+        for line in self.popen.stdout:
+            sys.stdout.buffer.write(prefix + line)
+            sys.stdout.buffer.flush()
+            if self._log_file is not None:
+                self._log_file.write(line)
 
     @property
     def alive(self) -> bool:
@@ -132,6 +147,17 @@ async def wait_until(
         await asyncio.sleep(0.1)
     tail = f":\n{process.tail()}" if process is not None else ""
     raise TimeoutError(f"timed out after {within:.0f}s waiting for {what}{tail}")
+
+
+def temporal_ready(address: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        try:
+            client = await connect(target_host=address)
+        except RuntimeError:  # the SDK's "Failed client connect" while the server starts
+            return False
+        return await client.service_client.check_health()
+
+    return check
 
 
 def http_ok(url: str) -> Callable[[], Awaitable[bool]]:

@@ -9,6 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -51,3 +54,15 @@ async def connect(**overrides: Any) -> Client:
     config.setdefault("target_host", DEFAULT_ADDRESS)
     config.update(overrides)
     return await Client.connect(**config, data_converter=pydantic_data_converter)
+
+
+async def has_workflow_pollers(client: Client, task_queue: str = TASK_QUEUE) -> bool:
+    """True when at least one worker polls `task_queue` for workflow tasks."""
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return len(response.pollers) > 0

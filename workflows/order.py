@@ -107,13 +107,12 @@ class OrderWorkflow:
             currency=order.currency,
             items=order.items,
         )
+        self._undo: list[_Undo] = []
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderState:
         self._transition(OrderStatus.RECEIVED)
-        undo: list[_Undo] = []
         try:
-            undo.append(RELEASE)
             reservation = await self._step(
                 Step.RESERVE_INVENTORY,
                 OrderStatus.RESERVING_INVENTORY,
@@ -122,13 +121,13 @@ class OrderWorkflow:
                     order_id=order.order_id, currency=order.currency, items=order.items
                 ),
                 Reservation,
+                undo=RELEASE,
                 summary=f"Reserve {sum(item.quantity for item in order.items)} items",
             )
             self._state.reservation_id = reservation.id
             self._state.total = reservation.total
             self._state.currency = reservation.currency
 
-            undo.append(REFUND)
             charge = await self._step(
                 Step.CHARGE_PAYMENT,
                 OrderStatus.CHARGING_PAYMENT,
@@ -140,11 +139,11 @@ class OrderWorkflow:
                     token=order.payment_token,
                 ),
                 Charge,
+                undo=REFUND,
                 summary=f"Charge {_money(reservation.total, reservation.currency)}",
             )
             self._state.charge_id = charge.id
 
-            undo.append(CANCEL_SHIPMENT)
             shipment = await self._step(
                 Step.SCHEDULE_SHIPMENT,
                 OrderStatus.SCHEDULING_SHIPMENT,
@@ -153,6 +152,7 @@ class OrderWorkflow:
                     order_id=order.order_id, address=order.shipping_address, items=order.items
                 ),
                 Shipment,
+                undo=CANCEL_SHIPMENT,
                 summary=f"Schedule shipment to {order.shipping_address.country}",
             )
             self._state.shipment_id = shipment.id
@@ -171,7 +171,7 @@ class OrderWorkflow:
             self._transition(OrderStatus.COMPLETED)
             return self._state
 
-        left = await self._compensate(undo)
+        left = await self._compensate()
         if left:
             self._state.left_to_undo = left
             self._transition(OrderStatus.COMPENSATION_FAILED)
@@ -213,9 +213,12 @@ class OrderWorkflow:
         arg: BaseModel,
         result_type: type[R],
         *,
+        undo: _Undo,
         summary: str,
     ) -> R:
+        """Run one forward step, its undo registered first: a timed-out call may have landed."""
         self._raise_if_cancel_requested()
+        self._undo.append(undo)
         self._transition(status)
         record = StepRecord(name=step, outcome=Outcome.RUNNING, started_at=workflow.now())
         self._state.steps.append(record)
@@ -236,11 +239,11 @@ class OrderWorkflow:
         self._finish(record, Outcome.SUCCEEDED, getattr(result, "attempt", 1))
         return result
 
-    async def _compensate(self, undo: list[_Undo]) -> list[str]:
+    async def _compensate(self) -> list[str]:
         """Run the registered undos in reverse; return the names of those that failed for good."""
         self._transition(OrderStatus.COMPENSATING)
         left: list[str] = []
-        for item in reversed(undo):
+        for item in reversed(self._undo):
             record = StepRecord(name=item.name, outcome=Outcome.RUNNING, started_at=workflow.now())
             self._state.compensations.append(record)
             handle = workflow.start_activity(

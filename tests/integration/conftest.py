@@ -11,7 +11,14 @@ import pytest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from cli.stack import Process, free_port, http_ok, temporal_dev_server_argv, wait_until
+from cli.stack import (
+    Process,
+    free_port,
+    http_ok,
+    temporal_dev_server_argv,
+    temporal_ready,
+    wait_until,
+)
 from orders.settings import Settings
 from orders.temporal import connect
 from tests.integration.participants import SERVICES, Participants
@@ -27,13 +34,10 @@ async def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
     )
     server.start()
     address = f"127.0.0.1:{port}"
-
-    async def ready() -> bool:
-        client = await connect(target_host=address, namespace="default")
-        return await client.service_client.check_health()
-
     try:
-        await wait_until(ready, what="the Temporal dev server", within=60, process=server)
+        await wait_until(
+            temporal_ready(address), what="the Temporal dev server", within=60, process=server
+        )
         yield address
     finally:
         server.stop()

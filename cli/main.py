@@ -1,0 +1,34 @@
+"""The `orders` command."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from cli.dev import DevSettings, run_dev
+
+app = typer.Typer(
+    help="hybrid-orders: durable order processing on Temporal.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """hybrid-orders: durable order processing on Temporal."""
+
+
+@app.command()
+def dev() -> None:
+    """Run the whole local stack: Temporal dev server, participant services, worker.
+
+    Ports and the data directory come from TEMPORAL_PORT, TEMPORAL_UI_PORT, INVENTORY_PORT,
+    PAYMENT_PORT, SHIPPING_PORT and ORDERS_DATA_DIR (default .data). Ctrl-C stops everything.
+    """
+    raise typer.Exit(asyncio.run(run_dev(DevSettings())))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,82 @@
+"""The factory that wires a participant service: database, handlers, faults, health, admin."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+from sqlalchemy import MetaData
+
+from services.common import faults as faults_admin
+from services.common.db import Database
+from services.common.faults import FaultMiddleware, FaultState
+from services.common.idempotency import IdempotencyBase
+from services.common.problems import install_problem_handlers
+from services.common.settings import ServiceSettings
+
+logger = logging.getLogger(__name__)
+
+StartupHook = Callable[[Database], Awaitable[None]]
+
+
+class Health(BaseModel):
+    status: str = "ok"
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/healthz", response_model=Health)
+async def healthz() -> Health:
+    """Liveness: the process is up and its database was set up at startup."""
+    return Health()
+
+
+def build_app(
+    *,
+    name: str,
+    settings: ServiceSettings,
+    metadata: MetaData,
+    routers: Sequence[APIRouter],
+    admin_routers: Sequence[APIRouter] = (),
+    on_startup: StartupHook | None = None,
+) -> FastAPI:
+    """A FastAPI app for one service; its lifespan creates the tables, then runs `on_startup`."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        try:
+            # Tables are created before uvicorn opens the port, so an open port means ready.
+            await db.create_all([metadata, IdempotencyBase.metadata])
+            if on_startup is not None:
+                await on_startup(db)
+            app.state.db = db
+            logger.info(
+                "%s service ready (database %s, admin %s)",
+                name,
+                db.display_url,
+                "on" if settings.enable_admin else "off",
+            )
+            yield
+        finally:
+            await db.dispose()
+            logger.info("%s service stopped", name)
+
+    app = FastAPI(title=f"hybrid-orders {name}", version="0.1.0", lifespan=lifespan)
+    faults = FaultState()
+    app.state.faults = faults
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(FaultMiddleware, faults=faults)
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router)
+    if settings.enable_admin:
+        app.include_router(faults_admin.router)
+        for router in admin_routers:
+            app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""The inventory service: the product catalog, and stock reservations for orders."""

@@ -1,0 +1,73 @@
+"""Inventory routes: the catalog and reservations."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from services.common.deps import IdempotentDep, ReadSessionDep
+from services.common.problems import problem_responses
+from services.inventory import reservations
+from services.inventory.models import Product, Reservation
+from services.inventory.schemas import ProductPublic, ReservationCreate, ReservationPublic
+
+router = APIRouter(tags=["inventory"])
+
+
+@router.get("/products", response_model=list[ProductPublic])
+async def list_products(session: ReadSessionDep) -> list[ProductPublic]:
+    """The catalog, with current stock."""
+    rows = await session.scalars(select(Product).order_by(Product.sku))
+    return [ProductPublic.model_validate(row) for row in rows]
+
+
+@router.post(
+    "/reservations",
+    response_model=ReservationPublic,
+    status_code=201,
+    responses=problem_responses(409, 422, 503),
+)
+async def create_reservation(body: ReservationCreate, idempotent: IdempotentDep) -> JSONResponse:
+    """Reserve stock for all items of an order, all or nothing."""
+    return await idempotent.run(
+        body, lambda session: reservations.reserve(session, body), status_code=201
+    )
+
+
+@router.post(
+    "/reservations/{reservation_id}/release",
+    response_model=ReservationPublic,
+    responses=problem_responses(404, 503),
+)
+async def release_reservation(reservation_id: str, idempotent: IdempotentDep) -> JSONResponse:
+    """Give a reservation's stock back; a second release changes nothing."""
+    return await idempotent.run(
+        None, lambda session: reservations.release(session, reservation_id), status_code=200
+    )
+
+
+@router.get("/reservations", response_model=list[ReservationPublic])
+async def list_reservations(
+    session: ReadSessionDep,
+    order_id: str | None = None,
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[ReservationPublic]:
+    """Reservations of any status, oldest first, optionally of one order."""
+    query = select(Reservation).order_by(Reservation.created_at, Reservation.id).limit(limit)
+    if order_id is not None:
+        query = query.where(Reservation.order_id == order_id)
+    return [ReservationPublic.model_validate(row) for row in await session.scalars(query)]
+
+
+@router.get(
+    "/reservations/{reservation_id}",
+    response_model=ReservationPublic,
+    responses=problem_responses(404),
+)
+async def get_reservation(reservation_id: str, session: ReadSessionDep) -> ReservationPublic:
+    """One reservation."""
+    reservation = await session.get(Reservation, reservation_id)
+    if reservation is None:
+        raise reservations.not_found(reservation_id)
+    return ReservationPublic.model_validate(reservation)

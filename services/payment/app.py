@@ -1,0 +1,19 @@
+"""The payment app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.common.app import build_app
+from services.payment import routes
+from services.payment.models import Base
+from services.payment.settings import PaymentSettings, get_settings
+
+
+def create_app(settings: PaymentSettings | None = None) -> FastAPI:
+    return build_app(
+        name="payment",
+        settings=settings or get_settings(),
+        metadata=Base.metadata,
+        routers=[routes.router],
+    )

@@ -1,0 +1,1 @@
+"""The shipping service: schedules shipments with a carrier, and cancels them."""

@@ -1,0 +1,73 @@
+"""What every service app shares: health, problem responses, the admin switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from services.inventory.app import create_app as create_inventory
+from services.inventory.settings import InventorySettings
+
+from .helpers import Service, assert_problem, serve_in_process, sqlite_url
+
+
+async def test_healthz(any_service: Service) -> None:
+    response = await any_service.client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_validation_errors_name_each_bad_field(inventory: httpx.AsyncClient) -> None:
+    response = await inventory.post(
+        "/reservations", json={"items": [{"sku": "", "quantity": 0}], "currency": "usd"}
+    )
+
+    body = assert_problem(response, 422, "validation_error")
+    fields = sorted(e["field"] for e in body["errors"])
+    assert fields == ["currency", "items.0.quantity", "items.0.sku", "order_id"]
+    assert all(e["message"] and e["type"] for e in body["errors"])
+    assert "order_id" in body["detail"]
+
+
+async def test_malformed_json_is_a_validation_problem(inventory: httpx.AsyncClient) -> None:
+    response = await inventory.post(
+        "/reservations", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+
+    assert_problem(response, 422, "validation_error")
+
+
+async def test_unknown_route_and_wrong_method_are_problems(inventory: httpx.AsyncClient) -> None:
+    assert_problem(await inventory.get("/nowhere"), 404, "not_found")
+    wrong_method = await inventory.delete("/products")
+    assert_problem(wrong_method, 405, "method_not_allowed")
+    assert "GET" in wrong_method.headers["allow"]
+
+
+async def test_admin_routes_are_absent_when_disabled(tmp_path: Path) -> None:
+    settings = InventorySettings(database_url=sqlite_url(tmp_path, "inv"), enable_admin=False)
+
+    async with serve_in_process(create_inventory(settings)) as client:
+        faults = await client.get("/admin/faults")
+        set_faults = await client.post("/admin/faults", json={"error_rate": 1.0})
+        stock = await client.put("/admin/stock/WIDGET-1", json={"quantity": 0})
+        products = await client.get("/products")
+
+    assert_problem(faults, 404, "not_found")
+    assert_problem(set_faults, 404, "not_found")
+    assert_problem(stock, 404, "not_found")
+    assert products.status_code == 200
+
+
+async def test_catalog_is_seeded_only_once(tmp_path: Path) -> None:
+    settings = InventorySettings(database_url=sqlite_url(tmp_path, "inv"))
+    async with serve_in_process(create_inventory(settings)) as client:
+        await client.put("/admin/stock/WIDGET-1", json={"quantity": 7})
+
+    async with serve_in_process(create_inventory(settings)) as client:
+        products = {p["sku"]: p for p in (await client.get("/products")).json()}
+
+    assert products["WIDGET-1"]["stock"] == 7
+    assert len(products) >= 4
