@@ -20,9 +20,9 @@ workflow matches on `error.type == OutOfStock.__name__` and never imports activi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 
 class ParticipantUnavailable(Exception):
@@ -32,8 +32,21 @@ class ParticipantUnavailable(Exception):
 class Rejection(ApplicationError):
     """A participant's definite refusal: retrying the same request cannot change the answer."""
 
+    expected: ClassVar[bool] = True
+    """An everyday business outcome: logged at DEBUG by the SDK, not as an activity failure."""
+
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(message, details or {}, type=type(self).__name__, non_retryable=True)
+        super().__init__(
+            message,
+            details or {},
+            type=type(self).__name__,
+            non_retryable=True,
+            category=(
+                ApplicationErrorCategory.BENIGN
+                if self.expected
+                else ApplicationErrorCategory.UNSPECIFIED
+            ),
+        )
 
 
 class OutOfStock(Rejection):
@@ -58,6 +71,8 @@ class Undeliverable(Rejection):
 
 class ContractViolation(Rejection):
     """A participant answered with a 4xx the adapter does not know: a bug, never retried."""
+
+    expected = False
 
 
 BUSINESS_REJECTIONS: frozenset[str] = frozenset(

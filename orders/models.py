@@ -6,6 +6,8 @@ added with defaults only, so that histories written by older code still decode.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -142,6 +144,12 @@ class OrderState(BaseModel):
     )
 
 
+class SettledRequest(BaseModel):
+    """Wait for the critical path to settle; `fingerprint` must match the running order's."""
+
+    fingerprint: str
+
+
 class CancelRequest(BaseModel):
     reason: str = Field(default="customer request", max_length=500)
 
@@ -215,6 +223,12 @@ class UndoInput(BaseModel):
 class UndoResult(BaseModel):
     undone: list[str] = Field(default_factory=list, description="Ids of the records undone now.")
     attempt: int = 1
+
+
+def order_fingerprint(order: OrderInput) -> str:
+    """A stable hash of an order's content: same id and same fingerprint is the same order."""
+    canonical = json.dumps(order.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def to_major_units(amount: int, currency: str) -> float:

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     """Timeout of one participant call; an attempt's start-to-close timeout is longer."""
     max_concurrent_activities: int = Field(default=100, gt=0)
     temporal_ui_url: str = "http://localhost:8233"
+    """Where people open the Temporal Web UI; the API links each order there."""
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_max_wait_seconds: float = Field(default=60.0, gt=0)
+    """The longest `POST /orders?wait=` may hold a request open."""
+    temporal_connect_timeout_seconds: float = Field(default=5.0, gt=0)
 
 
 @lru_cache

@@ -28,11 +28,13 @@ with workflow.unsafe.imports_passed_through():
         Reservation,
         ReserveInventoryInput,
         ScheduleShipmentInput,
+        SettledRequest,
         Shipment,
         Step,
         StepRecord,
         UndoInput,
         UndoResult,
+        order_fingerprint,
         to_major_units,
     )
     from orders.temporal import CUSTOMER_ID, ORDER_STATUS, ORDER_TOTAL, ActivityName
@@ -60,6 +62,7 @@ UNDO_ATTEMPT_TIMEOUT = timedelta(seconds=30)
 UNDO_DEADLINE = timedelta(hours=24)
 
 CANCEL_REJECTED = "CancelRejected"
+ORDER_CONFLICT = "OrderConflict"
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ class OrderWorkflow:
     """Reserve inventory, charge payment, schedule shipment; or undo, in reverse, what ran.
 
     - Query `status` -> `OrderState`: status, steps, compensations (in the order they ran), failure.
+    - Update `settled(SettledRequest)` -> `OrderState` once the critical path has settled (completed
+      or compensated); rejected (`OrderConflict`) when the fingerprint is another order's, so that
+      update-with-start on a reused order id never attaches to a different order.
     - Update `cancel(CancelRequest)` -> `CancelResult`: rejected (`CancelRejected`) once the order
       is settled or already failing; accepted, the step in flight settles and then everything
       done so far is undone, and the order ends `CANCELLED`. A Temporal cancellation of the
@@ -169,7 +175,7 @@ class OrderWorkflow:
             workflow.logger.info("order %s: cancel requested, compensating", order.order_id)
         else:
             self._transition(OrderStatus.COMPLETED)
-            return self._state
+            return await self._finish_run()
 
         left = await self._compensate()
         if left:
@@ -179,11 +185,30 @@ class OrderWorkflow:
             self._transition(OrderStatus.CANCELLED)
         else:
             self._transition(OrderStatus.FAILED)
+        return await self._finish_run()
+
+    async def _finish_run(self) -> OrderState:
+        # Let `settled` callers receive the final state before the workflow closes.
+        await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
     @workflow.query
     def status(self) -> OrderState:
         return self._state
+
+    @workflow.update
+    async def settled(self, request: SettledRequest) -> OrderState:
+        await workflow.wait_condition(lambda: self._state.status.is_terminal)
+        return self._state
+
+    @settled.validator
+    def _validate_settled(self, request: SettledRequest) -> None:
+        if request.fingerprint != order_fingerprint(self._order):
+            raise ApplicationError(
+                f"order id {self._order.order_id} is already used by another order",
+                type=ORDER_CONFLICT,
+                non_retryable=True,
+            )
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> CancelResult:

@@ -10,11 +10,11 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 from sqlalchemy import MetaData
 
+from orders.problems import install_problem_handlers
 from services.common import faults as faults_admin
 from services.common.db import Database
 from services.common.faults import FaultMiddleware, FaultState
 from services.common.idempotency import IdempotencyBase
-from services.common.problems import install_problem_handlers
 from services.common.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.common.problems import ProblemError, ProblemResponse, problem_body
+from orders.problems import ProblemError, ProblemResponse, problem_body
 
 logger = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from orders.problems import ProblemError, ProblemResponse
 from services.common.clock import utcnow
 from services.common.db import Database, UtcDateTime
 from services.common.faults import FaultState
-from services.common.problems import ProblemError, ProblemResponse
 
 logger = logging.getLogger(__name__)
 

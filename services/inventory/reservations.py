@@ -14,9 +14,9 @@ from collections import Counter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders.problems import ProblemError
 from services.common.clock import new_id, utcnow
 from services.common.idempotency import Done
-from services.common.problems import ProblemError
 from services.inventory.catalog import CATALOG_CURRENCY
 from services.inventory.models import Product, Reservation, ReservationLine, ReservationStatus
 from services.inventory.schemas import ReservationCreate, ReservationPublic

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from orders.problems import problem_responses
 from services.common.deps import IdempotentDep, ReadSessionDep
-from services.common.problems import problem_responses
 from services.inventory import reservations
 from services.inventory.models import Product, Reservation
 from services.inventory.schemas import ProductPublic, ReservationCreate, ReservationPublic

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.common.problems import ProblemError
+from orders.problems import ProblemError
 
 # Tokens that succeed, and the card brand each stands for.
 APPROVED: dict[str, str] = {"tok_visa": "visa", "tok_mastercard": "mastercard"}

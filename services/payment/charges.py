@@ -7,9 +7,9 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders.problems import ProblemError
 from services.common.clock import new_id, utcnow
 from services.common.idempotency import Done
-from services.common.problems import ProblemError
 from services.payment import cards
 from services.payment.models import Charge, ChargeStatus
 from services.payment.schemas import ChargeCreate, ChargePublic

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from orders.problems import problem_responses
 from services.common.deps import IdempotentDep, ReadSessionDep
-from services.common.problems import problem_responses
 from services.payment import charges
 from services.payment.models import Charge
 from services.payment.schemas import ChargeCreate, ChargePublic

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from services.common.problems import ProblemError
+from orders.problems import ProblemError
 
 HOME_COUNTRY = "US"
 

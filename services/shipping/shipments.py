@@ -7,9 +7,9 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from orders.problems import ProblemError
 from services.common.clock import new_id, utcnow
 from services.common.idempotency import Done
-from services.common.problems import ProblemError
 from services.shipping import carriers
 from services.shipping.models import Shipment, ShipmentStatus
 from services.shipping.schemas import ShipmentCreate, ShipmentPublic

@@ -7,10 +7,12 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from api.main import create_app
 from cli.stack import (
     Process,
     free_port,
@@ -101,3 +103,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+async def api(
+    client: Client, settings: Settings, worker: Worker
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in process, on the session's Temporal client, with the worker running."""
+    app = create_app(settings, client=client)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        yield http

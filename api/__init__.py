@@ -1,0 +1,1 @@
+"""The public HTTP API: start, inspect, list and cancel orders."""

@@ -1,0 +1,26 @@
+"""`orders-api`: serve the API with uvicorn on `ORDERS_API_HOST`:`ORDERS_API_PORT`."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from orders.settings import get_settings
+
+
+def main() -> None:
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )
+
+
+if __name__ == "__main__":
+    main()

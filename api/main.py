@@ -1,0 +1,30 @@
+"""The API's composition root: `create_app()` builds the app; nothing connects at import."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api.routes import health, orders
+from api.temporal import TemporalGateway
+from orders.problems import install_problem_handlers
+from orders.settings import Settings, get_settings
+
+DESCRIPTION = """\
+Place orders and follow them through their critical path — reserve inventory, charge payment,
+schedule shipment — run as a Temporal workflow with reverse-order compensation.
+
+Errors are RFC 9457 `application/problem+json` bodies with a machine-readable `code`.
+"""
+
+
+def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+    """The app; `client` (tests) skips connecting to Temporal on first use."""
+    settings = settings or get_settings()
+    app = FastAPI(title="hybrid-orders", version="0.1.0", description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.temporal = TemporalGateway(settings, client)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(orders.router)
+    return app

@@ -1,0 +1,37 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import GatewayDep, SettingsDep
+from api.schemas import Health
+from api.temporal import rpc_errors
+from orders.problems import ProblemError, problem_responses
+from orders.temporal import has_workflow_pollers
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz() -> Health:
+    """The process is up."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Health, responses=problem_responses(503))
+async def readyz(gateway: GatewayDep, settings: SettingsDep) -> Health:
+    """Temporal is reachable and a worker polls the orders task queue."""
+    client = await gateway.client()
+    async with rpc_errors():
+        await client.service_client.check_health()
+        polled = await has_workflow_pollers(client, settings.task_queue)
+    if not polled:
+        raise ProblemError(
+            503,
+            "no_worker",
+            "No worker",
+            f"Temporal is reachable, but no worker polls task queue {settings.task_queue!r}: "
+            "orders would be accepted and wait. Start `orders-worker`.",
+        )
+    return Health(status="ready", detail={"temporal": "reachable", "task_queue": "polled"})

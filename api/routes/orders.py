@@ -1,0 +1,120 @@
+"""The orders resource: place, read, list and cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query, Response
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import ClientDep, SettingsDep
+from api.schemas import CancelAccepted, CancelCreate, OrderCreate, OrderPage, OrderPublic
+from api.submission import submit
+from api.temporal import rpc_errors
+from api.views import describe, links, order_page, order_view
+from orders.models import CancelRequest, OrderStatus
+from orders.problems import ProblemError, problem_responses
+from orders.temporal import ORDER_STATUS, workflow_id
+from workflows.order import CANCEL_REJECTED, OrderWorkflow
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+OrderIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+@router.post(
+    "",
+    response_model=OrderPublic,
+    status_code=202,
+    responses={
+        200: {"description": "The same order was submitted before, or it settled within `wait`."},
+        **problem_responses(409, 422, 503),
+    },
+)
+async def place_order(
+    body: OrderCreate,
+    response: Response,
+    client: ClientDep,
+    settings: SettingsDep,
+    wait: Annotated[
+        float | None,
+        Query(gt=0, description="Seconds to wait for the order to complete or be compensated."),
+    ] = None,
+) -> OrderPublic:
+    """Place an order: start its workflow, or return the same order submitted before."""
+    submitted = await submit(client, settings, body, wait)
+    response.status_code = submitted.status_code
+    response.headers["Location"] = submitted.order.links.self
+    return submitted.order
+
+
+@router.get("/{order_id}", response_model=OrderPublic, responses=problem_responses(404, 503))
+async def get_order(order_id: OrderIdPath, client: ClientDep, settings: SettingsDep) -> OrderPublic:
+    """An order's status, steps, compensations and failure, running or closed."""
+    return await order_view(client, settings, order_id)
+
+
+@router.get("", response_model=OrderPage, responses=problem_responses(400, 503))
+async def list_orders(
+    client: ClientDep,
+    settings: SettingsDep,
+    status: OrderStatus | None = None,
+    customer_id: Annotated[str | None, Query(pattern=r'^[^"\\]{1,200}$')] = None,
+    page_token: Annotated[str | None, Query(max_length=4096)] = None,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> OrderPage:
+    """Orders, newest first, filtered by status and customer through Temporal visibility."""
+    return await order_page(
+        client,
+        settings,
+        status=status,
+        customer_id=customer_id,
+        page_size=page_size,
+        page_token=page_token,
+    )
+
+
+@router.post(
+    "/{order_id}/cancel",
+    response_model=CancelAccepted,
+    status_code=202,
+    responses=problem_responses(404, 409, 503),
+)
+async def cancel_order(
+    order_id: OrderIdPath,
+    client: ClientDep,
+    settings: SettingsDep,
+    body: Annotated[CancelCreate | None, Body()] = None,
+) -> CancelAccepted:
+    """Cancel an order in flight: what it did so far is undone and it ends CANCELLED."""
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(order_id))
+    request = CancelRequest(reason=(body or CancelCreate()).reason)
+    async with rpc_errors():
+        try:
+            accepted = await handle.execute_update(OrderWorkflow.cancel, request)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == CANCEL_REJECTED:
+                raise ProblemError(
+                    409, "cannot_cancel", "Order cannot be cancelled", cause.message
+                ) from exc
+            raise
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            # Unknown order (404 from describe), or its workflow has closed: settled for good.
+            description = await describe(client, order_id)
+            status = description.typed_search_attributes.get(ORDER_STATUS) or "closed"
+            raise ProblemError(
+                409,
+                "cannot_cancel",
+                "Order cannot be cancelled",
+                f"order {order_id} is {status}; it can no longer be cancelled",
+            ) from exc
+    return CancelAccepted(
+        order_id=order_id,
+        status=accepted.status,
+        links=links(settings, client.namespace, order_id),
+    )

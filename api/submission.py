@@ -1,0 +1,160 @@
+"""Submitting an order: the order id is the idempotency key of the submission.
+
+The same id with the same content is the same order (200 with its state); with other content it
+is a conflict (409). Temporal enforces the first half — one workflow per id, ever — and the
+content's fingerprint, kept in the workflow's memo and checked by its `settled` update, the second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
+)
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+
+from api.schemas import OrderCreate, OrderPublic
+from api.temporal import rpc_errors
+from api.views import describe, from_state, order_view
+from orders.models import OrderInput, OrderState, OrderStatus, SettledRequest, order_fingerprint
+from orders.problems import ProblemError
+from orders.settings import Settings
+from orders.temporal import CUSTOMER_ID, ORDER_STATUS, workflow_id
+from workflows.order import ORDER_CONFLICT, OrderWorkflow
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    order: OrderPublic
+    status_code: int
+    """202 while the order runs (accepted), 200 for an order that existed or has settled."""
+
+
+def conflict(order_id: str) -> ProblemError:
+    return ProblemError(
+        409,
+        "order_conflict",
+        "Order id already used",
+        f"Order {order_id!r} exists with other content; use a new order_id.",
+    )
+
+
+def _start_options(order: OrderInput, settings: Settings) -> dict[str, Any]:
+    items = sum(item.quantity for item in order.items)
+    return {
+        "id": workflow_id(order.order_id),
+        "task_queue": settings.task_queue,
+        # An order id names one order forever, even after its workflow has closed.
+        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        "memo": {"fingerprint": order_fingerprint(order), "currency": order.currency},
+        "search_attributes": TypedSearchAttributes(
+            [
+                SearchAttributePair(ORDER_STATUS, OrderStatus.RECEIVED.value),
+                SearchAttributePair(CUSTOMER_ID, order.customer_id),
+            ]
+        ),
+        "static_summary": (
+            f"Order {order.order_id}: {items} items in {len(order.items)} lines "
+            f"for {order.customer_id}, paid in {order.currency}"
+        ),
+    }
+
+
+def _received(order: OrderInput) -> OrderState:
+    return OrderState(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        status=OrderStatus.RECEIVED,
+        currency=order.currency,
+        items=order.items,
+    )
+
+
+async def submit(
+    client: Client, settings: Settings, body: OrderCreate, wait: float | None
+) -> Submitted:
+    order = body.to_input(body.order_id or uuid.uuid4().hex)
+    if wait is not None:
+        return await _submit_and_wait(
+            client, settings, order, min(wait, settings.api_max_wait_seconds)
+        )
+    async with rpc_errors():
+        try:
+            await client.start_workflow(
+                OrderWorkflow.run,
+                order,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                **_start_options(order, settings),
+            )
+        except WorkflowAlreadyStartedError:
+            return await _existing(client, settings, order)
+    return Submitted(from_state(_received(order), settings, client.namespace), 202)
+
+
+async def _existing(client: Client, settings: Settings, order: OrderInput) -> Submitted:
+    description = await describe(client, order.order_id)
+    if await description.memo_value("fingerprint", default=None) != order_fingerprint(order):
+        raise conflict(order.order_id)
+    return Submitted(await order_view(client, settings, order.order_id), 200)
+
+
+async def _submit_and_wait(
+    client: Client, settings: Settings, order: OrderInput, wait: float
+) -> Submitted:
+    """Start (or join) the order and wait for it to settle, in one round trip to Temporal."""
+    deadline = time.monotonic() + wait
+    start = WithStartWorkflowOperation(
+        OrderWorkflow.run,
+        order,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        **_start_options(order, settings),
+    )
+    async with rpc_errors():
+        try:
+            update = await client.start_update_with_start_workflow(
+                OrderWorkflow.settled,
+                SettledRequest(fingerprint=order_fingerprint(order)),
+                start_workflow_operation=start,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            )
+            state = await _within(update.result(), deadline - time.monotonic())
+        except WorkflowAlreadyStartedError:
+            return await _existing(client, settings, order)  # closed already: no update to run
+        except WorkflowUpdateFailedError as exc:
+            if isinstance(exc.cause, ApplicationError) and exc.cause.type == ORDER_CONFLICT:
+                raise conflict(order.order_id) from exc
+            raise
+    if state is None:
+        return Submitted(await order_view(client, settings, order.order_id), 202)
+    return Submitted(from_state(state, settings, client.namespace), 200)
+
+
+async def _within(result: Coroutine[Any, Any, T], seconds: float) -> T | None:
+    """`result` if it comes within `seconds`, else None (and stop waiting for it)."""
+    task = asyncio.ensure_future(result)
+    done, _ = await asyncio.wait({task}, timeout=max(seconds, 0))
+    if task in done:
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        await task
+    return None
