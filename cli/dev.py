@@ -1,8 +1,8 @@
 """`orders dev`: the whole local stack in one process tree, started in dependency order.
 
 Temporal dev server (SQLite in `$ORDERS_DATA_DIR`, WAL, Web UI) → the three participant
-services → the orchestrator worker. Each child's output is prefixed with its name; Ctrl-C or
-SIGTERM stops them all, in reverse order. The data stays for the next run.
+services → the orchestrator worker → the API. Each child's output is prefixed with its name;
+Ctrl-C or SIGTERM stops them all, in reverse order. The data stays for the next run.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class DevSettings(BaseSettings):
     inventory_port: int = Field(default=8101, validation_alias="INVENTORY_PORT")
     payment_port: int = Field(default=8102, validation_alias="PAYMENT_PORT")
     shipping_port: int = Field(default=8103, validation_alias="SHIPPING_PORT")
+    api_port: int = Field(default=8000, validation_alias="ORDERS_API_PORT")
 
     def ports(self) -> dict[str, tuple[str, int]]:
         """Each port the stack binds: what uses it and the variable that moves it."""
@@ -86,6 +87,7 @@ async def run_dev(settings: DevSettings) -> int:
         return process
 
     address = f"127.0.0.1:{settings.temporal_port}"
+    ui_url = f"http://localhost:{settings.temporal_ui_port}"
     urls = {name: f"http://127.0.0.1:{getattr(settings, f'{name}_port')}" for name in SERVICES}
     try:
         temporal = launch(
@@ -119,12 +121,27 @@ async def run_dev(settings: DevSettings) -> int:
         )
         await wait_until(lambda: has_workflow_pollers(client), what="the worker", process=worker)
 
+        api_url = f"http://127.0.0.1:{settings.api_port}"
+        api = launch(
+            "api",
+            [executable("orders-api")],
+            {
+                "TEMPORAL_ADDRESS": address,
+                "ORDERS_API_PORT": str(settings.api_port),
+                "ORDERS_TEMPORAL_UI_URL": ui_url,
+                "ORDERS_SHIPPING_URL": urls["shipping"],
+            },
+        )
+        await wait_until(http_ok(f"{api_url}/readyz"), what="the API", process=api)
+
         say("ready")
-        say(f"  Temporal Web UI   http://localhost:{settings.temporal_ui_port}")
+        say(f"  API               {api_url}  (OpenAPI: {api_url}/docs)")
+        say(f"  Temporal Web UI   {ui_url}")
         say(f"  Temporal gRPC     {address}")
         for name, url in urls.items():
             say(f"  {name:<17} {url}  ({url}/docs)")
         say(f"  data              {data}")
+        say(f"Try: orders place --scenario declined   (or open {ui_url})")
         say("Ctrl-C stops everything.")
 
         while not stop.is_set():

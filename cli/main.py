@@ -6,6 +6,7 @@ import asyncio
 
 import typer
 
+from cli import order_commands, place_command
 from cli.dev import DevSettings, run_dev
 
 app = typer.Typer(
@@ -22,12 +23,18 @@ def _root() -> None:
 
 @app.command()
 def dev() -> None:
-    """Run the whole local stack: Temporal dev server, participant services, worker.
+    """Run the whole local stack: Temporal dev server, participant services, worker, API.
 
     Ports and the data directory come from TEMPORAL_PORT, TEMPORAL_UI_PORT, INVENTORY_PORT,
-    PAYMENT_PORT, SHIPPING_PORT and ORDERS_DATA_DIR (default .data). Ctrl-C stops everything.
+    PAYMENT_PORT, SHIPPING_PORT, ORDERS_API_PORT and ORDERS_DATA_DIR (default .data).
+    Ctrl-C stops everything; the data stays for the next run.
     """
     raise typer.Exit(asyncio.run(run_dev(DevSettings())))
+
+
+app.command()(place_command.place)
+app.command()(order_commands.status)
+app.command()(order_commands.cancel)
 
 
 def main() -> None:

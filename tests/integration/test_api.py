@@ -357,3 +357,22 @@ async def test_openapi_has_an_example_for_every_schema(api: httpx.AsyncClient) -
     assert len(ours) == 10
     assert [name for name in ours if not schemas[name].get("examples")] == []
     assert (await api.get("/docs")).status_code == 200
+
+
+async def test_an_order_accepted_while_no_worker_runs_is_readable(
+    client: Client, settings: Settings
+) -> None:
+    idle = settings.model_copy(update={"task_queue": f"idle-{uuid.uuid4().hex[:6]}"})
+    app = create_app(idle, client=client)
+    body = order_body()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://a"
+    ) as http:
+        assert (await http.post("/orders", json=body)).status_code == 202
+        response = await http.get(f"/orders/{body['order_id']}")
+
+    assert response.status_code == 200, response.text
+    order = response.json()
+    assert (order["status"], order["customer_id"]) == ("RECEIVED", "cust-api")
+    assert order["currency"] == "USD" and order["steps"] == []
+    await client.get_workflow_handle(f"order-{body['order_id']}").terminate("test cleanup")

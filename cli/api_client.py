@@ -1,0 +1,173 @@
+"""HTTP clients of the CLI: the orders API, and a participant service's fault routes.
+
+The API client answers the API's JSON as plain dicts. Both raise only the errors that the
+commands turn into a one-line message and an exit code:
+
+    CliError
+    ├── Unreachable   no answer: connection refused, timed out or cut off   (exit 2)
+    └── ApiError      a non-2xx answer, an RFC 9457 problem when it is ours  (exit 1)
+
+Every client takes an optional `httpx` transport, so tests drive them with `MockTransport`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+
+CALL_TIMEOUT_SECONDS = 10.0
+"""One call; `place` with `wait` gets that much longer."""
+
+
+class CliError(Exception):
+    """What a command reports in one line on stderr before exiting non-zero."""
+
+    exit_code = 1
+
+
+class Unreachable(CliError):
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    location: str
+    message: str
+
+
+class ApiError(CliError):
+    """A non-2xx answer: `code` and `detail` from its problem body, `errors` on a 422."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        errors: list[FieldError] | None = None,
+        title: str = "",
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.errors = errors or []
+        self.title = title
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if not self.errors:
+            return self.detail
+        fields = "; ".join(f"{e.field or e.location}: {e.message}" for e in self.errors)
+        return f"{self.title or 'Invalid request'}: {fields}"
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> ApiError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            # Not one of ours (a proxy, a server that crashed before answering): say what it was.
+            text = response.text.strip().splitlines()
+            detail = text[0][:200] if text else response.reason_phrase
+            return cls(response.status_code, f"http_{response.status_code}", detail)
+        errors = [
+            FieldError(str(e.get("field", "")), str(e.get("location", "")), str(e.get("message")))
+            for e in body.get("errors") or []
+            if isinstance(e, dict)
+        ]
+        return cls(
+            status=response.status_code,
+            code=str(body.get("code", f"http_{response.status_code}")),
+            detail=str(body.get("detail") or body.get("title") or response.reason_phrase),
+            errors=errors,
+            title=str(body.get("title", "")),
+        )
+
+
+class _Http:
+    """One `httpx.AsyncClient` to one server, mapping transport faults and non-2xx to errors."""
+
+    what = "the server"
+
+    def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, transport=transport, timeout=CALL_TIMEOUT_SECONDS
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise Unreachable(
+                f"cannot reach {self.what} at {self.base_url}: is `make dev` running?"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise Unreachable(
+                f"{self.what} at {self.base_url} did not answer {method} {path}: "
+                f"{type(exc).__name__}"
+            ) from exc
+        if response.is_error:
+            raise ApiError.from_response(response)
+        return response
+
+    async def json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = await self.request(method, path, **kwargs)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise ApiError(response.status_code, "bad_response", f"{path} did not answer JSON")
+        return body
+
+
+class ApiClient(_Http):
+    """The orders API: place, read and cancel orders."""
+
+    what = "the API"
+
+    async def place(self, body: dict[str, Any], *, wait: float | None = None) -> dict[str, Any]:
+        """POST /orders; with `wait`, the order as it stands when it settled or `wait` ran out."""
+        if not wait:
+            return await self.json("POST", "/orders", json=body)
+        return await self.json(
+            "POST",
+            "/orders",
+            json=body,
+            params={"wait": wait},
+            timeout=CALL_TIMEOUT_SECONDS + wait,
+        )
+
+    async def get(self, order_id: str) -> dict[str, Any]:
+        return await self.json("GET", f"/orders/{quote(order_id, safe='')}")
+
+    async def cancel(self, order_id: str, reason: str | None = None) -> dict[str, Any]:
+        body = {} if reason is None else {"reason": reason}
+        return await self.json("POST", f"/orders/{quote(order_id, safe='')}/cancel", json=body)
+
+
+class FaultsClient(_Http):
+    """A participant service's `/admin/faults`."""
+
+    def __init__(
+        self, base_url: str, *, service: str, transport: httpx.AsyncBaseTransport | None
+    ) -> None:
+        super().__init__(base_url, transport=transport)
+        self.what = f"the {service} service"
+
+    async def slow_down(self, latency_ms: int) -> None:
+        await self.request("POST", "/admin/faults", json={"latency_ms": latency_ms})
+
+    async def clear(self) -> None:
+        await self.request("DELETE", "/admin/faults")

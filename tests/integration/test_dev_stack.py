@@ -1,0 +1,162 @@
+"""`orders dev` as people run it: a subprocess on free ports, used over HTTP, stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from subprocess import PIPE, STDOUT
+from typing import Any
+
+import pytest
+
+from cli.stack import free_port
+from tests.integration.orders import poll
+
+READY = "Ctrl-C stops everything"
+SCENARIOS: dict[str, tuple[str, str | None]] = {
+    "happy": ("COMPLETED", None),
+    "out-of-stock": ("FAILED", "OutOfStock"),
+    "declined": ("FAILED", "PaymentDeclined"),
+    "undeliverable": ("FAILED", "Undeliverable"),
+}
+
+
+async def orders(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """Run the `orders` command as a person would; its exit code and output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", *args, env=env, stdout=PIPE, stderr=STDOUT
+    )
+    out, _ = await process.communicate()
+    return await process.wait(), out.decode()
+
+
+async def orders_json(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
+    code, out = await orders(env, *args, "--json")
+    assert code == 0, out
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.fixture
+def stack_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ORDERS_DATA_DIR": str(tmp_path / "data"),
+        "TEMPORAL_PORT": str(free_port()),
+        "TEMPORAL_UI_PORT": str(free_port()),
+        "INVENTORY_PORT": str(free_port()),
+        "PAYMENT_PORT": str(free_port()),
+        "SHIPPING_PORT": str(free_port()),
+        "ORDERS_API_PORT": str(free_port()),
+    }
+
+
+@pytest.fixture
+def dev_stack(stack_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    log = (tmp_path / "dev.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli", "dev"], env=stack_env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            for pid in descendants(process.pid):
+                os.kill(pid, signal.SIGKILL)
+        process.wait()
+        log.close()
+
+
+async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
+    dev_stack: subprocess.Popen[bytes], stack_env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "dev.log"
+
+    def ready() -> bool:
+        assert dev_stack.poll() is None, log.read_text()
+        return READY in log.read_text()
+
+    await poll(ready, what="the stack ready", within=90)
+    output = log.read_text()
+    for name in ("temporal", "inventory", "payment", "shipping", "worker", "api"):
+        assert any(line.startswith(f"{name:<10}| ") for line in output.splitlines()), name
+
+    api = f"http://127.0.0.1:{stack_env['ORDERS_API_PORT']}"
+    shipping = f"http://127.0.0.1:{stack_env['SHIPPING_PORT']}"
+    env = {**stack_env, "ORDERS_API_URL": api, "ORDERS_SHIPPING_URL": shipping}
+    for scenario, (status, failure) in SCENARIOS.items():
+        [order] = await orders_json(env, "place", "--scenario", scenario)
+        assert order["status"] == status, (scenario, order)
+        assert (order["failure"] or {}).get("type") == failure, scenario
+
+    [slow] = await orders_json(env, "place", "--scenario", "slow", "--slow-ms", "1500")
+    assert slow["status"] == "SCHEDULING_SHIPMENT"
+    code, out = await orders(env, "cancel", slow["order_id"])
+    assert code == 0 and "SCHEDULING_SHIPMENT" in out
+
+    async def cancelled() -> bool:
+        [order] = await orders_json(env, "status", slow["order_id"])
+        return bool(order["status"] == "CANCELLED")
+
+    await poll(cancelled, what="the slow order cancelled")
+
+    children = descendants(dev_stack.pid)
+    assert len(children) >= 6
+    dev_stack.send_signal(signal.SIGTERM)
+    assert dev_stack.wait(timeout=60) == 0
+    assert [pid for pid in children if alive(pid)] == []
+    assert "stopped" in log.read_text().splitlines()[-1]
+
+
+def test_orders_dev_names_a_port_that_is_taken(stack_env: dict[str, str]) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {**stack_env, "PAYMENT_PORT": str(port)}
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", "dev"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"port {port} (payment) is already in use" in result.stderr
+    assert "PAYMENT_PORT" in result.stderr
+    assert not (Path(env["ORDERS_DATA_DIR"]) / "temporal.db").exists()  # checked before starting

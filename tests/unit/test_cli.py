@@ -1,0 +1,439 @@
+"""The `orders` commands against an API faked with `httpx.MockTransport`: no servers."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner, Result
+
+from api.schemas import OrderCreate
+from cli import options, placing
+from cli.api_client import ApiError
+from cli.main import app
+from cli.render import money
+from cli.scenarios import Scenario, order_body
+
+API = "http://api.test"
+SHIPPING = "http://shipping.test"
+ENV = {"ORDERS_API_URL": API, "ORDERS_SHIPPING_URL": SHIPPING, "COLUMNS": "200"}
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def order(status: str = "COMPLETED", order_id: str = "A-1", **fields: Any) -> dict[str, Any]:
+    """An `OrderPublic` body as the API answers it."""
+    return {
+        "order_id": order_id,
+        "status": status,
+        "customer_id": "cust-cli",
+        "total": 7500,
+        "currency": "USD",
+        "items": [{"sku": "WIDGET-1", "quantity": 2}],
+        "steps": [],
+        "compensations": [],
+        "failure": None,
+        "cancel_reason": None,
+        "left_to_undo": [],
+        "links": {
+            "self": f"/orders/{order_id}",
+            "temporal_ui": f"http://ui.test/namespaces/default/workflows/order-{order_id}",
+        },
+        **fields,
+    }
+
+
+def step(name: str, outcome: str = "succeeded", detail: str | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "outcome": outcome,
+        "attempts": 1,
+        "started_at": "2026-11-23T10:00:00Z",
+        "finished_at": "2026-11-23T10:00:01Z",
+        "detail": detail,
+    }
+
+
+def problem(status: int, code: str, detail: str, **extensions: Any) -> httpx.Response:
+    body = {"type": f"urn:hybrid-orders:problem:{code}", "title": "Problem", "status": status}
+    return httpx.Response(
+        status,
+        json={**body, "detail": detail, "code": code, **extensions},
+        headers={"content-type": "application/problem+json"},
+    )
+
+
+class Fake:
+    """Answers every request with the test's handler, and keeps what was asked."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.handler: Handler = lambda request: httpx.Response(500)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.handler(request)
+
+    def calls(self) -> list[tuple[str, str, str]]:
+        return [(r.method, r.url.host.split(".")[0], r.url.path) for r in self.requests]
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(r.content) for r in self.requests if r.method == "POST"]
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake]:
+    fake = Fake()
+    monkeypatch.setattr(options, "transport", lambda: httpx.MockTransport(fake))
+    monkeypatch.setattr(placing, "POLL_INTERVAL_SECONDS", 0)
+    monkeypatch.setattr(placing, "IN_FLIGHT_GRACE_SECONDS", 0)
+    yield fake
+
+
+def orders(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args), env=ENV)
+
+
+def assert_clean_exit(result: Result, code: int) -> None:
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# --- scenarios ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scenario", "sku", "token", "country"),
+    [
+        (Scenario.HAPPY, "GADGET-2", "tok_visa", "US"),
+        (Scenario.OUT_OF_STOCK, "RARE-9", "tok_visa", "US"),
+        (Scenario.DECLINED, "GADGET-2", "tok_chargeDeclined", "US"),
+        (Scenario.UNDELIVERABLE, "GADGET-2", "tok_visa", "AQ"),
+        (Scenario.SLOW, "GADGET-2", "tok_visa", "US"),
+    ],
+)
+def test_each_scenario_builds_a_valid_body(
+    scenario: Scenario, sku: str, token: str, country: str
+) -> None:
+    body = order_body(scenario, "cust-7")
+
+    created = OrderCreate.model_validate(body)  # what the API would accept
+    assert created.order_id is None and created.customer_id == "cust-7"
+    assert sku in [item.sku for item in created.items]
+    assert created.payment_token == token
+    assert created.shipping_address.country == country
+
+
+def test_happy_is_two_widgets_and_a_gadget() -> None:
+    assert order_body(Scenario.HAPPY)["items"] == [
+        {"sku": "WIDGET-1", "quantity": 2},
+        {"sku": "GADGET-2", "quantity": 1},
+    ]
+
+
+def test_money_is_major_units_with_the_currency() -> None:
+    assert money(7500, "USD") == "75.00 USD"
+    assert money(None, "USD") == "-"
+
+
+# --- place --------------------------------------------------------------------------------------
+
+
+def test_place_shows_a_failed_order_and_its_compensations_and_exits_0(fake: Fake) -> None:
+    failed = order(
+        "FAILED",
+        steps=[step("reserve_inventory"), step("charge_payment", "failed")],
+        failure={"type": "PaymentDeclined", "message": "The card was declined.", "step": "x"},
+        compensations=[step("refund_payment", detail="nothing to undo"), step("release_inventory")],
+    )
+    fake.handler = lambda request: httpx.Response(200, json=failed)
+
+    result = orders("place", "--scenario", "declined", "--wait", "12")
+
+    assert_clean_exit(result, 0)
+    assert fake.calls() == [("POST", "api", "/orders")]
+    assert fake.requests[0].url.params["wait"] == "12.0"
+    assert fake.bodies()[0]["payment_token"] == "tok_chargeDeclined"
+    out = result.stdout
+    assert "FAILED" in out and "75.00 USD" in out
+    assert "PaymentDeclined: The card was declined." in out
+    assert out.index("refund_payment") < out.index("release_inventory")
+    assert "http://ui.test/namespaces/default/workflows/order-A-1" in out
+
+
+def test_place_count_places_each_order_and_counts_them_per_status(fake: Fake) -> None:
+    answers = iter(["COMPLETED", "FAILED", "COMPLETED", "COMPLETED", "FAILED"])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        status = next(answers)
+        return httpx.Response(200, json=order(status, order_id=f"o-{len(fake.requests)}"))
+
+    fake.handler = answer
+    result = orders("place", "--count", "5", "--concurrency", "2", "--customer", "c-9")
+
+    assert_clean_exit(result, 0)
+    assert len(fake.bodies()) == 5
+    assert {body["customer_id"] for body in fake.bodies()} == {"c-9"}
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert ["COMPLETED", "3"] in lines and ["FAILED", "2"] in lines
+    assert all(f"o-{n}" in result.stdout for n in range(1, 6))
+
+
+def test_place_count_reports_the_orders_the_api_refused_and_exits_1(fake: Fake) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if len(fake.requests) % 2:
+            return httpx.Response(200, json=order(order_id=f"o-{len(fake.requests)}"))
+        return problem(503, "temporal_unavailable", "Temporal is not reachable.")
+
+    fake.handler = answer
+    result = orders("place", "--count", "4", "--concurrency", "1")
+
+    assert_clean_exit(result, 1)
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert ["COMPLETED", "2"] in lines and ["refused", "by", "the", "API", "2"] in lines
+    assert result.stderr.splitlines() == ["error: Temporal is not reachable. (x2)"]
+
+
+def test_place_json_prints_one_order_per_line(fake: Fake) -> None:
+    fake.handler = lambda request: httpx.Response(200, json=order(order_id=request.url.path))
+
+    result = orders("place", "--count", "3", "--json")
+
+    assert_clean_exit(result, 0)
+    printed = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(printed) == 3 and all(o["status"] == "COMPLETED" for o in printed)
+
+
+def test_place_refused_names_each_bad_field_on_one_line_and_exits_1(fake: Fake) -> None:
+    errors = [
+        {"field": "customer_id", "location": "body", "message": "too short", "type": "x"},
+        {"field": "wait", "location": "query", "message": "too long", "type": "y"},
+    ]
+    fake.handler = lambda request: problem(
+        422, "validation_error", "Invalid fields: customer_id, wait", errors=errors
+    )
+
+    result = orders("place", "--customer", " ")
+
+    assert_clean_exit(result, 1)
+    assert result.stderr.splitlines() == ["error: Problem: customer_id: too short; wait: too long"]
+
+
+def test_place_when_nothing_listens_says_to_start_the_stack_and_exits_2() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again before the command runs: refused
+
+    result = orders("place", "--api", f"http://127.0.0.1:{port}")
+
+    assert_clean_exit(result, 2)
+    assert result.stderr.strip() == (
+        f"error: cannot reach the API at http://127.0.0.1:{port}: is `make dev` running?"
+    )
+
+
+def test_place_an_answer_that_is_not_a_problem_still_makes_one_line(fake: Fake) -> None:
+    fake.handler = lambda request: httpx.Response(502, text="<html>Bad Gateway</html>")
+
+    result = orders("place")
+
+    assert_clean_exit(result, 1)
+    assert result.stderr.strip() == "error: <html>Bad Gateway</html>"
+
+
+# --- the slow scenario --------------------------------------------------------------------------
+
+
+def test_slow_sets_the_fault_places_without_waiting_and_clears_it_at_shipping(
+    fake: Fake,
+) -> None:
+    statuses = iter(["CHARGING_PAYMENT", "SCHEDULING_SHIPMENT"])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "shipping.test":
+            return httpx.Response(204 if request.method == "DELETE" else 200, json={})
+        if request.method == "POST":
+            return httpx.Response(202, json=order("RECEIVED", order_id="S-1"))
+        return httpx.Response(200, json=order(next(statuses), order_id="S-1"))
+
+    fake.handler = answer
+    result = orders("place", "--scenario", "slow", "--slow-ms", "5000")
+
+    assert_clean_exit(result, 0)
+    assert fake.calls() == [
+        ("POST", "shipping", "/admin/faults"),
+        ("POST", "api", "/orders"),
+        ("GET", "api", "/orders/S-1"),
+        ("GET", "api", "/orders/S-1"),
+        ("DELETE", "shipping", "/admin/faults"),
+    ]
+    assert fake.bodies()[0] == {"latency_ms": 5000}
+    assert "wait" not in fake.requests[1].url.params
+    assert (
+        "order S-1 is scheduling its shipment for ~5s: cancel it with `orders cancel S-1`"
+        in result.stdout
+    )
+
+
+def test_slow_gives_up_on_an_order_that_does_not_reach_shipping_in_time(fake: Fake) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "shipping.test":
+            return httpx.Response(200, json={})
+        return httpx.Response(200, json=order("CHARGING_PAYMENT", order_id="S-2"))
+
+    fake.handler = answer
+    result = orders("place", "--scenario", "slow", "--wait", "0.05")
+
+    assert_clean_exit(result, 1)
+    assert "order S-2 is still CHARGING_PAYMENT after 0.05s" in result.stderr
+    assert fake.calls()[-1] == ("DELETE", "shipping", "/admin/faults")
+
+
+def refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+
+@pytest.mark.parametrize(
+    ("refusal", "exit_code"),
+    [
+        (lambda request: problem(503, "temporal_unavailable", "Temporal is down."), 1),
+        (refused, 2),
+    ],
+    ids=["api-refuses", "api-unreachable"],
+)
+def test_slow_clears_the_fault_even_when_placing_fails(
+    fake: Fake, refusal: Handler, exit_code: int
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "shipping.test":
+            return httpx.Response(200, json={})
+        return refusal(request)
+
+    fake.handler = answer
+    result = orders("place", "--scenario", "slow")
+
+    assert_clean_exit(result, exit_code)
+    assert fake.calls()[0] == ("POST", "shipping", "/admin/faults")
+    assert fake.calls()[-1] == ("DELETE", "shipping", "/admin/faults")
+
+
+# --- status and cancel --------------------------------------------------------------------------
+
+
+def test_status_shows_steps_compensations_and_what_is_left_to_undo(fake: Fake) -> None:
+    stuck = order(
+        "COMPENSATION_FAILED",
+        steps=[step("reserve_inventory"), step("charge_payment"), step("schedule_shipment")],
+        compensations=[step("refund_payment", "failed", detail="card network down")],
+        left_to_undo=["refund_payment"],
+    )
+    fake.handler = lambda request: httpx.Response(200, json=stuck)
+
+    result = orders("status", "A-1")
+
+    assert_clean_exit(result, 0)
+    assert fake.calls() == [("GET", "api", "/orders/A-1")]
+    for text in ("COMPENSATION_FAILED", "schedule_shipment", "1 attempt", "card network down"):
+        assert text in result.stdout
+    assert "refund_payment: an operator must finish these" in result.stdout
+
+
+def test_status_json_is_the_order_as_answered(fake: Fake) -> None:
+    fake.handler = lambda request: httpx.Response(200, json=order())
+
+    result = orders("status", "A-1", "--json")
+
+    assert json.loads(result.stdout) == order()
+
+
+def test_status_of_an_unknown_order_exits_1(fake: Fake) -> None:
+    fake.handler = lambda request: problem(404, "order_not_found", "No order 'nope'.")
+
+    result = orders("status", "nope")
+
+    assert_clean_exit(result, 1)
+    assert result.stderr.strip() == "error: no order nope"
+
+
+def test_cancel_accepted_says_what_happens_next(fake: Fake) -> None:
+    fake.handler = lambda request: httpx.Response(
+        202, json={"order_id": "A-1", "status": "CHARGING_PAYMENT", "links": {}}
+    )
+
+    result = orders("cancel", "A-1", "--reason", "ordered by mistake")
+
+    assert_clean_exit(result, 0)
+    assert fake.calls() == [("POST", "api", "/orders/A-1/cancel")]
+    assert fake.bodies() == [{"reason": "ordered by mistake"}]
+    assert result.stdout.strip() == (
+        "cancel accepted while CHARGING_PAYMENT: compensating; follow with `orders status A-1`"
+    )
+
+
+def test_cancel_a_settled_order_prints_why_and_exits_1(fake: Fake) -> None:
+    detail = "order A-1 is COMPLETED; it can no longer be cancelled"
+    fake.handler = lambda request: problem(409, "cannot_cancel", detail)
+
+    result = orders("cancel", "A-1")
+
+    assert_clean_exit(result, 1)
+    assert fake.bodies() == [{}]
+    assert result.stderr.strip() == f"error: {detail}"
+
+
+def test_cancel_an_unknown_order_exits_1(fake: Fake) -> None:
+    fake.handler = lambda request: problem(404, "order_not_found", "No order 'nope'.")
+
+    result = orders("cancel", "nope")
+
+    assert_clean_exit(result, 1)
+    assert result.stderr.strip() == "error: no order nope"
+
+
+def test_api_error_keeps_the_problem_fields() -> None:
+    error = ApiError.from_response(problem(409, "cannot_cancel", "too late"))
+    assert (error.status, error.code, error.detail, error.errors) == (
+        409,
+        "cannot_cancel",
+        "too late",
+        [],
+    )
+
+
+# --- help ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "mentions"),
+    [
+        (
+            "place",
+            [
+                "--scenario",
+                "--count",
+                "--concurrency",
+                "--customer",
+                "--wait",
+                "--json",
+                "--slow-ms",
+                "--shipping-url",
+                "--api",
+                "Examples",
+            ],
+        ),
+        ("status", ["ORDER_ID", "--json", "--api", "Examples"]),
+        ("cancel", ["ORDER_ID", "--reason", "--api", "Examples"]),
+        ("dev", ["ORDERS_DATA_DIR"]),
+    ],
+)
+def test_help_of_every_command(command: str, mentions: list[str]) -> None:
+    result = orders(command, "--help")
+
+    assert_clean_exit(result, 0)
+    for mention in mentions:
+        assert mention.lower() in result.stdout.lower(), mention
