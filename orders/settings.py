@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     api_max_wait_seconds: float = Field(default=60.0, gt=0)
     """The longest `POST /orders?wait=` may hold a request open."""
     temporal_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    nats_url: str = "nats://127.0.0.1:4222"
 
 
 @lru_cache

@@ -24,6 +24,7 @@ from cli.stack import (
 from orders.settings import Settings
 from orders.temporal import connect
 from tests.integration.participants import SERVICES, Participants
+from tests.nats import NatsServer
 from workers.orchestrator import running_worker
 
 
@@ -41,6 +42,18 @@ async def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
             temporal_ready(address), what="the Temporal dev server", within=60, process=server
         )
         yield address
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def nats_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsServer]:
+    """A real nats-server with JetStream on a file store; tests may stop and start it."""
+    data = tmp_path_factory.mktemp("nats")
+    server = NatsServer(data, free_port())
+    await server.start()
+    try:
+        yield server
     finally:
         server.stop()
 
@@ -78,11 +91,12 @@ async def participants(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 
 @pytest.fixture(scope="session")
-async def settings(participants: Participants) -> Settings:
+async def settings(participants: Participants, nats_server: NatsServer) -> Settings:
     return Settings(
         inventory_url=participants.urls["inventory"],
         payment_url=participants.urls["payment"],
         shipping_url=participants.urls["shipping"],
+        nats_url=nats_server.url,
     )
 
 

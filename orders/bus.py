@@ -1,0 +1,119 @@
+"""The event bus topology on NATS JetStream, provisioned explicitly (never by a subscriber).
+
+```
+stream ORDER_EVENTS      orders.events.<kind>.<order>       facts, fanned out to every consumer
+                         orders.redeliver.<consumer>.<order> replays meant for one consumer
+stream ORDER_EVENTS_DLQ  orders.dlq.<consumer>.<order>       what a consumer could not apply
+```
+
+Each side-effect worker is one durable consumer filtering `orders.events.>` plus its own
+`orders.redeliver.<name>.>`, so it sees every fact and only its own replays.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import NotFoundError
+
+from orders.events import subject_token
+
+STREAM = "ORDER_EVENTS"
+DLQ_STREAM = "ORDER_EVENTS_DLQ"
+EVENTS_SUBJECTS = "orders.events.>"
+CONSUMERS = ("notification", "loyalty", "analytics")
+
+MAX_AGE = timedelta(days=30)
+DLQ_MAX_AGE = timedelta(days=90)
+# Publishes retried within this window are deduplicated by Nats-Msg-Id; past it, the consumers'
+# own idempotency (event ids recorded with each effect) still holds.
+DUPLICATE_WINDOW = timedelta(hours=2)
+ACK_WAIT = timedelta(seconds=30)
+MAX_DELIVER = 20
+"""The server's safety net: a consumer dead-letters well before this (see its retry policy);
+a message delivered this often has crashed its consumer every time and stops being sent."""
+
+# Headers of a dead letter.
+DLQ_REASON = "Orders-Dlq-Reason"
+DLQ_CONSUMER = "Orders-Dlq-Consumer"
+DLQ_DELIVERIES = "Orders-Dlq-Deliveries"
+DLQ_STREAM_SEQ = "Orders-Dlq-Stream-Seq"
+DLQ_SUBJECT = "Orders-Dlq-Subject"
+MSG_ID = "Nats-Msg-Id"
+
+
+def stream_configs() -> list[StreamConfig]:
+    return [
+        StreamConfig(
+            name=STREAM,
+            subjects=[EVENTS_SUBJECTS, "orders.redeliver.>"],
+            storage=StorageType.FILE,
+            retention=RetentionPolicy.LIMITS,
+            discard=DiscardPolicy.OLD,
+            max_age=MAX_AGE.total_seconds(),
+            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+        ),
+        StreamConfig(
+            name=DLQ_STREAM,
+            subjects=["orders.dlq.>"],
+            storage=StorageType.FILE,
+            retention=RetentionPolicy.LIMITS,
+            max_age=DLQ_MAX_AGE.total_seconds(),
+            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+        ),
+    ]
+
+
+def consumer_config(name: str) -> ConsumerConfig:
+    return ConsumerConfig(
+        name=name,
+        durable_name=name,
+        description=f"side effect: {name}",
+        deliver_policy=DeliverPolicy.ALL,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=ACK_WAIT.total_seconds(),
+        max_deliver=MAX_DELIVER,
+        filter_subjects=[EVENTS_SUBJECTS, f"orders.redeliver.{name}.>"],
+        max_ack_pending=1000,
+    )
+
+
+def redeliver_subject(consumer: str, order_id: str) -> str:
+    return f"orders.redeliver.{consumer}.{subject_token(order_id)}"
+
+
+def dlq_subject(consumer: str, order_id: str) -> str:
+    return f"orders.dlq.{consumer}.{subject_token(order_id)}"
+
+
+async def connect_nats(url: str, name: str) -> NATS:
+    """A connection that keeps reconnecting for as long as the process lives."""
+    return await nats.connect(
+        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=5
+    )
+
+
+async def provision_streams(js: JetStreamContext) -> None:
+    """Create the streams, or bring an existing one's config up to date."""
+    for config in stream_configs():
+        try:
+            await js.update_stream(config)
+        except NotFoundError:
+            await js.add_stream(config)
+
+
+async def provision_consumer(js: JetStreamContext, name: str) -> None:
+    """Create the durable consumer `name`, or update it to the config above."""
+    await js.add_consumer(STREAM, consumer_config(name))

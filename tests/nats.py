@@ -1,0 +1,31 @@
+"""A real nats-server for tests, which a test may stop and start again on the same store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli.stack import Process, nats_ready, nats_server_argv, wait_until
+
+
+class NatsServer:
+    def __init__(self, data: Path, port: int) -> None:
+        self.data = data
+        self.port = port
+        self.url = f"nats://127.0.0.1:{port}"
+        self._process: Process | None = None
+
+    async def start(self) -> None:
+        self._process = Process(
+            "nats", nats_server_argv(self.data / "store", self.port), log=self.data / "log"
+        )
+        self._process.start()
+        await wait_until(nats_ready(self.url), what="nats-server", process=self._process)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.stop()
+            self._process = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.alive
