@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test lint typecheck pytest clean
+.PHONY: install dev test lint typecheck pytest schemas clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest  ## ruff, mypy and the whole test suite on real servers
+
+schemas: $(STAMP)  ## regenerate schemas/events/*.json from the event models
+	$(BIN)/python -m orders.schemas
 
 clean:
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache

@@ -26,6 +26,10 @@ def _currency(code: str) -> str:
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), AfterValidator(_country)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
 OrderId = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
@@ -42,6 +46,7 @@ ADDRESS_EXAMPLE: dict[str, Any] = {
 ORDER_EXAMPLE: dict[str, Any] = {
     "order_id": "A-1001",
     "customer_id": "cust-42",
+    "customer_email": "ada@example.com",
     "currency": "USD",
     "items": [{"sku": "WIDGET-1", "quantity": 2}, {"sku": "GADGET-2", "quantity": 1}],
     "payment_token": "tok_visa",
@@ -80,6 +85,7 @@ class OrderCreate(BaseModel):
 
     order_id: OrderId | None = None
     customer_id: Text
+    customer_email: Email | None = Field(default=None, description="Where confirmations go.")
     currency: Currency
     items: list[LineItemIn] = Field(min_length=1, max_length=100)
     payment_token: Text
@@ -93,6 +99,7 @@ class OrderCreate(BaseModel):
             items=[LineItem(sku=item.sku, quantity=item.quantity) for item in self.items],
             payment_token=self.payment_token,
             shipping_address=Address(**self.shipping_address.model_dump()),
+            customer_email=self.customer_email,
         )
 
 
@@ -144,6 +151,9 @@ class OrderPublic(BaseModel):
     failure: Failure | None = None
     cancel_reason: str | None = None
     left_to_undo: list[str] = Field(default_factory=list)
+    events: list[str] = Field(
+        default_factory=list, description="Ids of the events published about the order."
+    )
     links: OrderLinks
 
 

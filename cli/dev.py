@@ -1,8 +1,8 @@
 """`orders dev`: the whole local stack in one process tree, started in dependency order.
 
-Temporal dev server (SQLite in `$ORDERS_DATA_DIR`, WAL, Web UI) → the three participant
-services → the orchestrator worker → the API. Each child's output is prefixed with its name;
-Ctrl-C or SIGTERM stops them all, in reverse order. The data stays for the next run.
+Temporal dev server (SQLite in `$ORDERS_DATA_DIR`, WAL, Web UI) → nats-server with JetStream
+→ the three participant services → the orchestrator worker → the API. Each child's output is
+prefixed with its name; Ctrl-C or SIGTERM stops them all, in reverse order. The data stays.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from cli.stack import (
     Process,
     executable,
     http_ok,
+    nats_ready,
+    nats_server_argv,
     temporal_dev_server_argv,
     temporal_ready,
     wait_until,
@@ -41,12 +43,14 @@ class DevSettings(BaseSettings):
     payment_port: int = Field(default=8102, validation_alias="PAYMENT_PORT")
     shipping_port: int = Field(default=8103, validation_alias="SHIPPING_PORT")
     api_port: int = Field(default=8000, validation_alias="ORDERS_API_PORT")
+    nats_port: int = Field(default=4222, validation_alias="NATS_PORT")
 
     def ports(self) -> dict[str, tuple[str, int]]:
         """Each port the stack binds: what uses it and the variable that moves it."""
         return {
             "Temporal": ("TEMPORAL_PORT", self.temporal_port),
             "Temporal Web UI": ("TEMPORAL_UI_PORT", self.temporal_ui_port),
+            "NATS": ("NATS_PORT", self.nats_port),
             **{name: (f"{name.upper()}_PORT", getattr(self, f"{name}_port")) for name in SERVICES},
         }
 
@@ -99,6 +103,10 @@ async def run_dev(settings: DevSettings) -> int:
         await wait_until(temporal_ready(address), what="Temporal", within=60, process=temporal)
         client = await connect(target_host=address)
 
+        nats_url = f"nats://127.0.0.1:{settings.nats_port}"
+        bus = launch("nats", nats_server_argv(data / "nats", settings.nats_port))
+        await wait_until(nats_ready(nats_url), what="NATS JetStream", process=bus)
+
         for name in SERVICES:
             prefix = name.upper()
             service = launch(
@@ -116,6 +124,7 @@ async def run_dev(settings: DevSettings) -> int:
             [executable("orders-worker")],
             {
                 "TEMPORAL_ADDRESS": address,
+                "ORDERS_NATS_URL": nats_url,
                 **{f"ORDERS_{name.upper()}_URL": url for name, url in urls.items()},
             },
         )
@@ -138,6 +147,7 @@ async def run_dev(settings: DevSettings) -> int:
         say(f"  API               {api_url}  (OpenAPI: {api_url}/docs)")
         say(f"  Temporal Web UI   {ui_url}")
         say(f"  Temporal gRPC     {address}")
+        say(f"  NATS JetStream    {nats_url}")
         for name, url in urls.items():
             say(f"  {name:<17} {url}  ({url}/docs)")
         say(f"  data              {data}")

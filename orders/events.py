@@ -138,7 +138,12 @@ def event_subject(event_type: EventType, order_id: str) -> str:
 
 def json_schemas() -> dict[str, dict[str, Any]]:
     """The JSON Schema of each event type, as committed under `schemas/events/`."""
-    return {
-        model.model_fields["type"].default.value: model.model_json_schema(mode="serialization")
-        for model in EVENT_MODELS
-    }
+    schemas = {}
+    for model in EVENT_MODELS:
+        event_type = model.model_fields["type"].default.value
+        schemas[event_type] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"urn:hybrid-orders:event:{event_type}",
+            **model.model_json_schema(mode="serialization"),
+        }
+    return schemas

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orders.events import OrderEvent
+
 NonEmpty = Annotated[str, Field(min_length=1, max_length=200)]
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
@@ -99,6 +101,7 @@ class OrderInput(BaseModel):
     items: list[LineItem] = Field(min_length=1, max_length=100)
     payment_token: NonEmpty
     shipping_address: Address
+    customer_email: str | None = None
 
 
 # --- what the workflow reports ----------------------------------------------------------------
@@ -141,6 +144,9 @@ class OrderState(BaseModel):
     left_to_undo: list[str] = Field(
         default_factory=list,
         description="Compensations that failed for good (status COMPENSATION_FAILED).",
+    )
+    events: list[str] = Field(
+        default_factory=list, description="Ids of the events published about this order."
     )
 
 
@@ -223,6 +229,16 @@ class UndoInput(BaseModel):
 class UndoResult(BaseModel):
     undone: list[str] = Field(default_factory=list, description="Ids of the records undone now.")
     attempt: int = 1
+
+
+class PublishEventInput(BaseModel):
+    event: OrderEvent
+
+
+class PublishResult(BaseModel):
+    event_id: str
+    stream_seq: int
+    duplicate: bool = Field(description="The stream had it already: an earlier attempt landed.")
 
 
 def order_fingerprint(order: OrderInput) -> str:

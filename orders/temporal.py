@@ -39,6 +39,7 @@ class ActivityName(StrEnum):
     REFUND_PAYMENT = "refund_payment"
     SCHEDULE_SHIPMENT = "schedule_shipment"
     CANCEL_SHIPMENT = "cancel_shipment"
+    PUBLISH_EVENT = "publish_event"
 
 
 def workflow_id(order_id: str) -> str:

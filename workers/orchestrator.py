@@ -1,8 +1,9 @@
 """The orchestrator worker: `OrderWorkflow` and the participant activities on task queue `orders`.
 
 Run it with `orders-worker`. It connects with Temporal's environment configuration
-(`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS, or a `temporal.toml` profile)
-and reaches the participants at `ORDERS_INVENTORY_URL`, `ORDERS_PAYMENT_URL`, `ORDERS_SHIPPING_URL`.
+(`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS, or a `temporal.toml` profile),
+reaches the participants at `ORDERS_INVENTORY_URL`, `ORDERS_PAYMENT_URL`, `ORDERS_SHIPPING_URL`,
+and publishes order events to NATS at `ORDERS_NATS_URL`.
 SIGTERM or SIGINT stops polling and lets running activities finish before it exits.
 """
 
@@ -19,6 +20,7 @@ import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.events import EventActivities
 from activities.inventory import InventoryActivities
 from activities.payment import PaymentActivities
 from activities.shipping import ShippingActivities
@@ -42,6 +44,8 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
         inventory = InventoryActivities(await http(settings.inventory_url))
         payment = PaymentActivities(await http(settings.payment_url))
         shipping = ShippingActivities(await http(settings.shipping_url))
+        events = EventActivities(settings.nats_url)
+        stack.push_async_callback(events.close)
         worker = Worker(
             client,
             task_queue=settings.task_queue,
@@ -53,6 +57,7 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
                 payment.refund,
                 shipping.schedule,
                 shipping.cancel,
+                events.publish,
             ],
             max_concurrent_activities=settings.max_concurrent_activities,
             graceful_shutdown_timeout=timedelta(seconds=15),

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
+    from orders.events import OrderCancelled, OrderCompleted, OrderFailed
     from orders.models import (
         CancelRequest,
         CancelResult,
         Charge,
         ChargePaymentInput,
         Compensation,
-        Failure,
         OrderInput,
         OrderState,
         OrderStatus,
         Outcome,
+        PublishEventInput,
+        PublishResult,
         Reservation,
         ReserveInventoryInput,
         ScheduleShipmentInput,
@@ -38,28 +39,21 @@ with workflow.unsafe.imports_passed_through():
         to_major_units,
     )
     from orders.temporal import CUSTOMER_ID, ORDER_STATUS, ORDER_TOTAL, ActivityName
+    from workflows import order_events
+    from workflows.failures import attempts_of, failure_of, money
+    from workflows.policies import (
+        PUBLISH_ATTEMPT_TIMEOUT,
+        PUBLISH_RETRY,
+        STEP_ATTEMPT_TIMEOUT,
+        STEP_DEADLINE,
+        STEP_RETRY,
+        UNDO_ATTEMPT_TIMEOUT,
+        UNDO_DEADLINE,
+        UNDO_RETRY,
+    )
 
 R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T")
-
-# Forward steps retry transient faults for a bounded time; past it the order fails and is undone.
-STEP_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=500),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=10),
-)
-STEP_ATTEMPT_TIMEOUT = timedelta(seconds=30)
-STEP_DEADLINE = timedelta(minutes=5)
-
-# An undo must not give up while the participant may come back: it retries for a day with capped
-# backoff. Only a definite refusal, or the day running out, leaves it to an operator.
-UNDO_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=2),
-)
-UNDO_ATTEMPT_TIMEOUT = timedelta(seconds=30)
-UNDO_DEADLINE = timedelta(hours=24)
 
 CANCEL_REJECTED = "CancelRejected"
 ORDER_CONFLICT = "OrderConflict"
@@ -96,6 +90,10 @@ class OrderWorkflow:
       done so far is undone, and the order ends `CANCELLED`. A Temporal cancellation of the
       workflow is treated the same way.
 
+    When the order settles it publishes one fact to JetStream — `OrderCompleted`, `OrderFailed` or
+    `OrderCancelled` — retried until the bus takes it; a completed order is never compensated
+    because the bus is down. (`COMPENSATION_FAILED` publishes nothing: it waits for an operator.)
+
     Compensation guarantees: each step's undo is registered *before* the step runs, because a
     step that timed out may still have taken effect; undos run in reverse order, look up by order
     id what the step did (nothing is fine), and retry with capped backoff for a day. An undo that
@@ -114,6 +112,8 @@ class OrderWorkflow:
             items=order.items,
         )
         self._undo: list[_Undo] = []
+        self._reservation: Reservation | None = None
+        self._shipment: Shipment | None = None
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderState:
@@ -130,6 +130,7 @@ class OrderWorkflow:
                 undo=RELEASE,
                 summary=f"Reserve {sum(item.quantity for item in order.items)} items",
             )
+            self._reservation = reservation
             self._state.reservation_id = reservation.id
             self._state.total = reservation.total
             self._state.currency = reservation.currency
@@ -146,7 +147,7 @@ class OrderWorkflow:
                 ),
                 Charge,
                 undo=REFUND,
-                summary=f"Charge {_money(reservation.total, reservation.currency)}",
+                summary=f"Charge {money(reservation.total, reservation.currency)}",
             )
             self._state.charge_id = charge.id
 
@@ -161,10 +162,11 @@ class OrderWorkflow:
                 undo=CANCEL_SHIPMENT,
                 summary=f"Schedule shipment to {order.shipping_address.country}",
             )
+            self._shipment = shipment
             self._state.shipment_id = shipment.id
             self._raise_if_cancel_requested()
         except ActivityError as err:
-            self._state.failure = _failure(err, self._state.steps[-1].name)
+            self._state.failure = failure_of(err, self._state.steps[-1].name)
             workflow.logger.warning(
                 "order %s: step %s failed: %s",
                 order.order_id,
@@ -175,6 +177,12 @@ class OrderWorkflow:
             workflow.logger.info("order %s: cancel requested, compensating", order.order_id)
         else:
             self._transition(OrderStatus.COMPLETED)
+            assert self._reservation is not None and self._shipment is not None
+            await self._publish(
+                order_events.completed(
+                    order, self._state, self._reservation, self._shipment, **self._event_clock()
+                )
+            )
             return await self._finish_run()
 
         left = await self._compensate()
@@ -183,8 +191,14 @@ class OrderWorkflow:
             self._transition(OrderStatus.COMPENSATION_FAILED)
         elif self._state.cancel_reason is not None:
             self._transition(OrderStatus.CANCELLED)
+            await self._publish(
+                order_events.cancelled(order, self._state, self._reservation, **self._event_clock())
+            )
         else:
             self._transition(OrderStatus.FAILED)
+            await self._publish(
+                order_events.failed(order, self._state, self._reservation, **self._event_clock())
+            )
         return await self._finish_run()
 
     async def _finish_run(self) -> OrderState:
@@ -259,7 +273,7 @@ class OrderWorkflow:
         try:
             result = await self._settle(handle)
         except ActivityError as err:
-            self._finish(record, Outcome.FAILED, _attempts(err), _failure(err, step).message)
+            self._finish(record, Outcome.FAILED, attempts_of(err), failure_of(err, step).message)
             raise
         self._finish(record, Outcome.SUCCEEDED, getattr(result, "attempt", 1))
         return result
@@ -283,8 +297,8 @@ class OrderWorkflow:
             try:
                 result = await self._settle(handle)
             except ActivityError as err:
-                message = _failure(err, item.name).message
-                self._finish(record, Outcome.FAILED, _attempts(err), message)
+                message = failure_of(err, item.name).message
+                self._finish(record, Outcome.FAILED, attempts_of(err), message)
                 workflow.logger.error(
                     "order %s: %s failed for good: %s", self._order.order_id, item.name, message
                 )
@@ -307,10 +321,33 @@ class OrderWorkflow:
             except asyncio.CancelledError:
                 self._request_cancel("workflow cancellation requested")
 
+    # --- the closing fact -------------------------------------------------------------------
+
+    async def _publish(self, event: OrderCompleted | OrderFailed | OrderCancelled) -> None:
+        handle: workflow.ActivityHandle[PublishResult] = workflow.start_activity(
+            ActivityName.PUBLISH_EVENT,
+            PublishEventInput(event=event),
+            result_type=PublishResult,
+            start_to_close_timeout=PUBLISH_ATTEMPT_TIMEOUT,
+            retry_policy=PUBLISH_RETRY,
+            summary=f"Publish {event.type.value}",
+        )
+        try:
+            result = await self._settle(handle)
+        except ActivityError as err:  # only a non-retryable bug gets here; the order stands
+            workflow.logger.error("order %s: publish failed: %s", self._order.order_id, err)
+            return
+        self._state.events.append(result.event_id)
+
+    @staticmethod
+    def _event_clock() -> dict[str, Any]:
+        info = workflow.info()
+        return {"now": workflow.now(), "placed_at": info.start_time, "run_id": info.run_id}
+
     # --- state ------------------------------------------------------------------------------
 
     def _request_cancel(self, reason: str) -> None:
-        if self._state.cancel_reason is None:
+        if self._state.cancel_reason is None and not self._state.status.is_terminal:
             self._state.cancel_reason = reason
 
     def _raise_if_cancel_requested(self) -> None:
@@ -337,35 +374,3 @@ class OrderWorkflow:
         record.attempts = attempts
         record.finished_at = workflow.now()
         record.detail = detail
-
-
-def _failure(err: ActivityError, step: str) -> Failure:
-    cause = err.cause
-    if isinstance(cause, ApplicationError):
-        details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
-        return Failure(
-            type=cause.type or "ApplicationError",
-            message=cause.message,
-            step=step,
-            details=details,
-        )
-    if isinstance(cause, TimeoutError):
-        kind = cause.type.name.lower().replace("_", " ") if cause.type else "timeout"
-        last = f"; last error: {cause.cause}" if cause.cause else ""
-        return Failure(
-            type="StepTimedOut",
-            message=f"{step} did not succeed in time ({kind}){last}",
-            step=step,
-        )
-    return Failure(type=type(cause or err).__name__, message=str(cause or err), step=step)
-
-
-def _attempts(err: ActivityError) -> int:
-    cause = err.cause
-    if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
-        return int(cause.details[0].get("attempt", 0))
-    return 0
-
-
-def _money(amount: int, currency: str) -> str:
-    return f"{to_major_units(amount, currency):,.2f} {currency}"

@@ -270,6 +270,7 @@ async def test_list_rejects_bad_filters(api: httpx.AsyncClient) -> None:
         ({"customer_id": "  "}, ["customer_id"]),
         ({"order_id": "has spaces"}, ["order_id"]),
         ({"payment_token": ""}, ["payment_token"]),
+        ({"customer_email": "not-an-email"}, ["customer_email"]),
         ({"extra": 1}, ["extra"]),
         (
             {

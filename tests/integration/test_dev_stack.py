@@ -82,6 +82,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
         "PAYMENT_PORT": str(free_port()),
         "SHIPPING_PORT": str(free_port()),
         "ORDERS_API_PORT": str(free_port()),
+        "NATS_PORT": str(free_port()),
     }
 
 
@@ -113,7 +114,7 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
 
     await poll(ready, what="the stack ready", within=90)
     output = log.read_text()
-    for name in ("temporal", "inventory", "payment", "shipping", "worker", "api"):
+    for name in ("temporal", "nats", "inventory", "payment", "shipping", "worker", "api"):
         assert any(line.startswith(f"{name:<10}| ") for line in output.splitlines()), name
 
     api = f"http://127.0.0.1:{stack_env['ORDERS_API_PORT']}"
@@ -124,7 +125,7 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
         assert order["status"] == status, (scenario, order)
         assert (order["failure"] or {}).get("type") == failure, scenario
 
-    [slow] = await orders_json(env, "place", "--scenario", "slow", "--slow-ms", "1500")
+    [slow] = await orders_json(env, "place", "--scenario", "slow", "--slow-ms", "5000")
     assert slow["status"] == "SCHEDULING_SHIPMENT"
     code, out = await orders(env, "cancel", slow["order_id"])
     assert code == 0 and "SCHEDULING_SHIPMENT" in out

@@ -1,0 +1,70 @@
+"""Publishing the order's closing fact to JetStream, exactly once as far as the stream is concerned.
+
+The event id is the `Nats-Msg-Id`, so a publish retried after a lost acknowledgement is
+deduplicated by the stream, and its duplicate acknowledgement counts as success. While NATS is
+down every attempt fails and Temporal retries it: an order's event is late, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import nats.errors
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from temporalio import activity
+
+from orders.bus import MSG_ID, STREAM, connect_nats, provision_streams
+from orders.errors import ParticipantUnavailable
+from orders.events import event_subject
+from orders.models import PublishEventInput, PublishResult
+from orders.temporal import ActivityName
+
+log = logging.getLogger("orders.events")
+PUBLISH_TIMEOUT_SECONDS = 5.0
+
+
+class EventActivities:
+    """Holds one NATS connection, made on first use so the worker starts while NATS is down."""
+
+    def __init__(self, nats_url: str) -> None:
+        self._url = nats_url
+        self._nc: NATS | None = None
+        self._js: JetStreamContext | None = None
+        self._lock = asyncio.Lock()
+
+    async def _jetstream(self) -> JetStreamContext:
+        async with self._lock:
+            if self._js is None:
+                try:
+                    self._nc = await connect_nats(self._url, name="orders-worker")
+                    js = self._nc.jetstream()
+                    await provision_streams(js)
+                except (OSError, nats.errors.Error) as exc:
+                    await self.close()
+                    raise ParticipantUnavailable(f"NATS unreachable at {self._url}: {exc}") from exc
+                self._js = js
+            return self._js
+
+    async def close(self) -> None:
+        if self._nc is not None and not self._nc.is_closed:
+            await self._nc.close()
+        self._nc, self._js = None, None
+
+    @activity.defn(name=ActivityName.PUBLISH_EVENT)
+    async def publish(self, request: PublishEventInput) -> PublishResult:
+        event = request.event
+        js = await self._jetstream()
+        try:
+            ack = await js.publish(
+                event_subject(event.type, event.subject),
+                event.model_dump_json().encode(),
+                timeout=PUBLISH_TIMEOUT_SECONDS,
+                stream=STREAM,
+                headers={MSG_ID: event.id},
+            )
+        except nats.errors.Error as exc:
+            raise ParticipantUnavailable(f"publish of {event.id} failed: {exc!r}") from exc
+        log.info("order %s: published %s as seq %s", event.subject, event.type, ack.seq)
+        return PublishResult(event_id=event.id, stream_seq=ack.seq, duplicate=bool(ack.duplicate))
