@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test lint typecheck pytest schemas clean
+.PHONY: install dev test lint typecheck pytest schemas histories clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ test: lint typecheck pytest  ## ruff, mypy and the whole test suite on real serv
 
 schemas: $(STAMP)  ## regenerate schemas/events/*.json from the event models
 	$(BIN)/python -m orders.schemas
+
+histories: $(STAMP)  ## re-record tests/replay/histories/*.json from real runs on a fresh stack
+	$(BIN)/python -m tests.replay.generate
 
 clean:
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache

@@ -1,8 +1,9 @@
 """`orders dev`: the whole local stack in one process tree, started in dependency order.
 
-Temporal dev server (SQLite in `$ORDERS_DATA_DIR`, WAL, Web UI) → nats-server with JetStream
-→ the three participant services → the orchestrator worker → the API. Each child's output is
-prefixed with its name; Ctrl-C or SIGTERM stops them all, in reverse order. The data stays.
+Temporal dev server (SQLite in `$ORDERS_DATA_DIR`, WAL, Web UI) → nats-server with JetStream →
+the SMTP sink → the participant services → the side-effect consumers → the orchestrator worker
+→ the API, each once the one before answers. Each child's output is prefixed with its name;
+Ctrl-C or SIGTERM stops them all, in reverse order. The data stays for the next run.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import contextlib
 import signal
 import socket
 import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import typer
@@ -24,6 +27,7 @@ from cli.stack import (
     http_ok,
     nats_ready,
     nats_server_argv,
+    port_open,
     temporal_dev_server_argv,
     temporal_ready,
     wait_until,
@@ -31,6 +35,7 @@ from cli.stack import (
 from orders.temporal import connect, has_workflow_pollers
 
 SERVICES = ("inventory", "payment", "shipping")
+CONSUMERS = ("notification", "loyalty", "analytics")
 
 
 class DevSettings(BaseSettings):
@@ -39,11 +44,19 @@ class DevSettings(BaseSettings):
     data_dir: Path = Field(default=Path(".data"), validation_alias="ORDERS_DATA_DIR")
     temporal_port: int = Field(default=7233, validation_alias="TEMPORAL_PORT")
     temporal_ui_port: int = Field(default=8233, validation_alias="TEMPORAL_UI_PORT")
+    nats_port: int = Field(default=4222, validation_alias="NATS_PORT")
+    smtp_port: int = Field(default=1025, validation_alias="SMTP_SINK_PORT")
     inventory_port: int = Field(default=8101, validation_alias="INVENTORY_PORT")
     payment_port: int = Field(default=8102, validation_alias="PAYMENT_PORT")
     shipping_port: int = Field(default=8103, validation_alias="SHIPPING_PORT")
+    notification_port: int = Field(default=8201, validation_alias="NOTIFICATION_PORT")
+    loyalty_port: int = Field(default=8202, validation_alias="LOYALTY_PORT")
+    analytics_port: int = Field(default=8203, validation_alias="ANALYTICS_PORT")
     api_port: int = Field(default=8000, validation_alias="ORDERS_API_PORT")
-    nats_port: int = Field(default=4222, validation_alias="NATS_PORT")
+
+    def port_of(self, name: str) -> int:
+        port: int = getattr(self, f"{name}_port")
+        return port
 
     def ports(self) -> dict[str, tuple[str, int]]:
         """Each port the stack binds: what uses it and the variable that moves it."""
@@ -51,8 +64,99 @@ class DevSettings(BaseSettings):
             "Temporal": ("TEMPORAL_PORT", self.temporal_port),
             "Temporal Web UI": ("TEMPORAL_UI_PORT", self.temporal_ui_port),
             "NATS": ("NATS_PORT", self.nats_port),
-            **{name: (f"{name.upper()}_PORT", getattr(self, f"{name}_port")) for name in SERVICES},
+            "SMTP sink": ("SMTP_SINK_PORT", self.smtp_port),
+            **{
+                name: (f"{name.upper()}_PORT", self.port_of(name))
+                for name in (*SERVICES, *CONSUMERS)
+            },
+            "API": ("ORDERS_API_PORT", self.api_port),
         }
+
+
+@dataclass
+class Component:
+    name: str
+    argv: list[str]
+    ready: Callable[[], Awaitable[bool]]
+    env: dict[str, str] = field(default_factory=dict)
+    within: float = 30.0
+
+
+def components(settings: DevSettings, data: Path) -> list[Component]:
+    """Everything `orders dev` runs, in the order it starts."""
+    temporal = f"127.0.0.1:{settings.temporal_port}"
+    nats_url = f"nats://127.0.0.1:{settings.nats_port}"
+    url = {name: f"http://127.0.0.1:{settings.port_of(name)}" for name in (*SERVICES, *CONSUMERS)}
+
+    async def polled() -> bool:
+        return await has_workflow_pollers(await connect(target_host=temporal))
+
+    return [
+        Component(
+            "temporal",
+            temporal_dev_server_argv(
+                data / "temporal.db", settings.temporal_port, settings.temporal_ui_port
+            ),
+            temporal_ready(temporal),
+            within=60,
+        ),
+        Component(
+            "nats", nats_server_argv(data / "nats", settings.nats_port), nats_ready(nats_url)
+        ),
+        Component(
+            "smtp-sink",
+            [sys.executable, "-m", "services.smtp_sink"],
+            port_open(settings.smtp_port),
+            {"SMTP_SINK_PORT": str(settings.smtp_port), "SMTP_SINK_MAILDIR": str(data / "mail")},
+        ),
+        *(
+            Component(
+                name,
+                [sys.executable, "-m", f"services.{name}"],
+                http_ok(f"{url[name]}/healthz"),
+                {
+                    f"{name.upper()}_PORT": str(settings.port_of(name)),
+                    f"{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
+                },
+            )
+            for name in SERVICES
+        ),
+        *(
+            Component(
+                name,
+                [sys.executable, "-m", f"workers.{name}"],
+                http_ok(f"{url[name]}/healthz"),
+                {
+                    f"{name.upper()}_PORT": str(settings.port_of(name)),
+                    f"{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
+                    "ORDERS_NATS_URL": nats_url,
+                    "NOTIFICATION_SMTP_PORT": str(settings.smtp_port),
+                },
+            )
+            for name in CONSUMERS
+        ),
+        Component(
+            "worker",
+            [executable("orders-worker")],
+            polled,
+            {
+                "TEMPORAL_ADDRESS": temporal,
+                "ORDERS_NATS_URL": nats_url,
+                **{f"ORDERS_{name.upper()}_URL": url[name] for name in SERVICES},
+            },
+        ),
+        Component(
+            "api",
+            [executable("orders-api")],
+            http_ok(f"http://127.0.0.1:{settings.api_port}/readyz"),
+            {
+                "TEMPORAL_ADDRESS": temporal,
+                "ORDERS_API_PORT": str(settings.api_port),
+                "ORDERS_TEMPORAL_UI_URL": f"http://localhost:{settings.temporal_ui_port}",
+                "ORDERS_SHIPPING_URL": url["shipping"],
+            },
+        ),
+    ]
 
 
 def port_taken(port: int) -> bool:
@@ -61,7 +165,22 @@ def port_taken(port: int) -> bool:
 
 
 def say(message: str) -> None:
-    typer.echo(f"{'dev':<10}| {message}")
+    typer.echo(f"{'dev':<12}| {message}")
+
+
+def banner(settings: DevSettings, data: Path) -> None:
+    api = f"http://127.0.0.1:{settings.api_port}"
+    say("ready")
+    say(f"  API               {api}  (OpenAPI: {api}/docs)")
+    say(f"  Temporal Web UI   http://localhost:{settings.temporal_ui_port}")
+    say(f"  Temporal gRPC     127.0.0.1:{settings.temporal_port}")
+    say(f"  NATS JetStream    nats://127.0.0.1:{settings.nats_port}")
+    for name in (*SERVICES, *CONSUMERS):
+        say(f"  {name:<17} http://127.0.0.1:{settings.port_of(name)}")
+    say(f"  mail (Maildir)    {data / 'mail'}  (SMTP sink on port {settings.smtp_port})")
+    say(f"  data              {data}")
+    say("Try: orders place --scenario declined")
+    say("Ctrl-C stops everything.")
 
 
 async def run_dev(settings: DevSettings) -> int:
@@ -83,77 +202,23 @@ async def run_dev(settings: DevSettings) -> int:
         loop.add_signal_handler(sig, stop.set)
 
     started: list[Process] = []
-
-    def launch(name: str, argv: list[str], env: dict[str, str] | None = None) -> Process:
-        process = Process(name, argv, env or {}, log=data / "logs" / f"{name}.log", echo=True)
-        process.start()
-        started.append(process)
-        return process
-
-    address = f"127.0.0.1:{settings.temporal_port}"
-    ui_url = f"http://localhost:{settings.temporal_ui_port}"
-    urls = {name: f"http://127.0.0.1:{getattr(settings, f'{name}_port')}" for name in SERVICES}
     try:
-        temporal = launch(
-            "temporal",
-            temporal_dev_server_argv(
-                data / "temporal.db", settings.temporal_port, settings.temporal_ui_port
-            ),
-        )
-        await wait_until(temporal_ready(address), what="Temporal", within=60, process=temporal)
-        client = await connect(target_host=address)
-
-        nats_url = f"nats://127.0.0.1:{settings.nats_port}"
-        bus = launch("nats", nats_server_argv(data / "nats", settings.nats_port))
-        await wait_until(nats_ready(nats_url), what="NATS JetStream", process=bus)
-
-        for name in SERVICES:
-            prefix = name.upper()
-            service = launch(
-                name,
-                [sys.executable, "-m", f"services.{name}"],
-                {
-                    f"{prefix}_PORT": str(getattr(settings, f"{name}_port")),
-                    f"{prefix}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
-                },
+        for component in components(settings, data):
+            process = Process(
+                component.name,
+                component.argv,
+                component.env,
+                log=data / "logs" / f"{component.name}.log",
+                echo=True,
             )
-            await wait_until(http_ok(f"{urls[name]}/healthz"), what=name, process=service)
-
-        worker = launch(
-            "worker",
-            [executable("orders-worker")],
-            {
-                "TEMPORAL_ADDRESS": address,
-                "ORDERS_NATS_URL": nats_url,
-                **{f"ORDERS_{name.upper()}_URL": url for name, url in urls.items()},
-            },
-        )
-        await wait_until(lambda: has_workflow_pollers(client), what="the worker", process=worker)
-
-        api_url = f"http://127.0.0.1:{settings.api_port}"
-        api = launch(
-            "api",
-            [executable("orders-api")],
-            {
-                "TEMPORAL_ADDRESS": address,
-                "ORDERS_API_PORT": str(settings.api_port),
-                "ORDERS_TEMPORAL_UI_URL": ui_url,
-                "ORDERS_SHIPPING_URL": urls["shipping"],
-            },
-        )
-        await wait_until(http_ok(f"{api_url}/readyz"), what="the API", process=api)
-
-        say("ready")
-        say(f"  API               {api_url}  (OpenAPI: {api_url}/docs)")
-        say(f"  Temporal Web UI   {ui_url}")
-        say(f"  Temporal gRPC     {address}")
-        say(f"  NATS JetStream    {nats_url}")
-        for name, url in urls.items():
-            say(f"  {name:<17} {url}  ({url}/docs)")
-        say(f"  data              {data}")
-        say(f"Try: orders place --scenario declined   (or open {ui_url})")
-        say("Ctrl-C stops everything.")
-
+            process.start()
+            started.append(process)
+            await wait_until(
+                component.ready, what=component.name, within=component.within, process=process
+            )
+            if stop.is_set():
+                return 0
+        banner(settings, data)
         while not stop.is_set():
             dead = [process for process in started if not process.alive]
             if dead:

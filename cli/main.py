@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from cli import bus_commands, order_commands, place_command
+from cli import dlq_commands, events_commands, history_commands, order_commands, place_command
 from cli.dev import DevSettings, run_dev
 
 app = typer.Typer(
@@ -35,8 +35,10 @@ def dev() -> None:
 app.command()(place_command.place)
 app.command()(order_commands.status)
 app.command()(order_commands.cancel)
-app.add_typer(bus_commands.dlq_app, name="dlq")
-app.add_typer(bus_commands.events_app, name="events")
+app.add_typer(dlq_commands.dlq_app, name="dlq")
+app.add_typer(events_commands.events_app, name="events")
+app.add_typer(history_commands.history_app, name="history")
+app.command("replay")(history_commands.replay_command)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import httpx
 import typer
 
 from cli.api_client import CliError
+from orders.bus import CONSUMERS
 
 T = TypeVar("T")
 
@@ -39,3 +40,26 @@ def run(work: Coroutine[Any, Any, T]) -> T:
     except CliError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
+
+
+# --- the bus commands' options ---
+
+DEFAULT_NATS = "nats://127.0.0.1:4222"
+NatsUrl = Annotated[
+    str,
+    typer.Option("--nats", envvar="ORDERS_NATS_URL", metavar="URL", help="The NATS server."),
+]
+ConsumerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--consumer", metavar="NAME", help=f"Only this consumer's: {', '.join(CONSUMERS)}."
+    ),
+]
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def consumer_suffix(consumer: str | None) -> str:
+    return f" of {consumer}" if consumer else ""

@@ -98,7 +98,7 @@ class Process:
 
     def _copy_output(self) -> None:
         assert self.popen is not None and self.popen.stdout is not None
-        prefix = f"{self.name:<10}| ".encode()
+        prefix = f"{self.name:<12}| ".encode()
         for line in self.popen.stdout:
             sys.stdout.buffer.write(prefix + line)
             sys.stdout.buffer.flush()

@@ -12,6 +12,7 @@ Each side-effect worker is one durable consumer filtering `orders.events.>` plus
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import nats
@@ -29,6 +30,8 @@ from nats.js.api import (
 from nats.js.errors import NotFoundError
 
 from orders.events import subject_token
+
+log = logging.getLogger("orders.bus")
 
 STREAM = "ORDER_EVENTS"
 DLQ_STREAM = "ORDER_EVENTS_DLQ"
@@ -99,9 +102,30 @@ def dlq_subject(consumer: str, order_id: str) -> str:
 
 
 async def connect_nats(url: str, name: str) -> NATS:
-    """A connection that keeps reconnecting for as long as the process lives."""
+    """A connection that keeps reconnecting for as long as the process lives.
+
+    Connection trouble is logged as one line per event rather than nats-py's traceback per
+    reconnect attempt, so an outage reads as an outage.
+    """
+
+    async def on_error(error: Exception) -> None:
+        log.warning("%s: NATS at %s: %s", name, url, error or type(error).__name__)
+
+    async def on_disconnected() -> None:
+        log.warning("%s: disconnected from NATS at %s; reconnecting", name, url)
+
+    async def on_reconnected() -> None:
+        log.info("%s: reconnected to NATS at %s", name, url)
+
     return await nats.connect(
-        url, name=name, max_reconnect_attempts=-1, reconnect_time_wait=1, connect_timeout=5
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=5,
+        error_cb=on_error,
+        disconnected_cb=on_disconnected,
+        reconnected_cb=on_reconnected,
     )
 
 

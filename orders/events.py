@@ -67,17 +67,27 @@ class OrderCompletedData(OrderFacts):
     completed_at: datetime
 
 
+_COMPENSATIONS = "The undos that ran and succeeded, in the order they ran."
+_LEFT_TO_UNDO = (
+    "Undos that failed for good, which an operator must finish (the order is "
+    "COMPENSATION_FAILED): for example `refund_payment` means the customer is not refunded yet. "
+    "Empty when everything was undone."
+)
+
+
 class OrderFailedData(OrderFacts):
     failure_type: str
     failure_message: str
     failed_step: str | None = None
-    compensations: list[str] = Field(default_factory=list)
+    compensations: list[str] = Field(default_factory=list, description=_COMPENSATIONS)
+    left_to_undo: list[str] = Field(default_factory=list, description=_LEFT_TO_UNDO)
     failed_at: datetime
 
 
 class OrderCancelledData(OrderFacts):
     reason: str
-    compensations: list[str] = Field(default_factory=list)
+    compensations: list[str] = Field(default_factory=list, description=_COMPENSATIONS)
+    left_to_undo: list[str] = Field(default_factory=list, description=_LEFT_TO_UNDO)
     cancelled_at: datetime
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutError
 
 from orders.models import Failure, to_major_units
+
+STEP_TIMED_OUT = "StepTimedOut"
 
 
 def failure_of(err: ActivityError, step: str) -> Failure:
     cause = err.cause
+    if err.retry_state is RetryState.TIMEOUT and not isinstance(cause, TimeoutError):
+        # Retried until its deadline, which fell between two attempts: the server reports the
+        # last attempt's error, but what the order met is the deadline.
+        return Failure(
+            type=STEP_TIMED_OUT,
+            message=f"{step} did not succeed in time; last error: {cause or err}",
+            step=step,
+        )
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
         return Failure(
@@ -21,7 +31,7 @@ def failure_of(err: ActivityError, step: str) -> Failure:
         kind = cause.type.name.lower().replace("_", " ") if cause.type else "timeout"
         last = f"; last error: {cause.cause}" if cause.cause else ""
         return Failure(
-            type="StepTimedOut",
+            type=STEP_TIMED_OUT,
             message=f"{step} did not succeed in time ({kind}){last}",
             step=step,
         )

@@ -58,6 +58,9 @@ T = TypeVar("T")
 CANCEL_REJECTED = "CancelRejected"
 ORDER_CONFLICT = "OrderConflict"
 
+PUBLISH_ON_COMPENSATION_FAILED = "publish-on-compensation-failed"
+"""Patch: an order left COMPENSATION_FAILED publishes `OrderFailed` / `OrderCancelled` too."""
+
 
 @dataclass(frozen=True)
 class _Undo:
@@ -92,7 +95,9 @@ class OrderWorkflow:
 
     When the order settles it publishes one fact to JetStream — `OrderCompleted`, `OrderFailed` or
     `OrderCancelled` — retried until the bus takes it; a completed order is never compensated
-    because the bus is down. (`COMPENSATION_FAILED` publishes nothing: it waits for an operator.)
+    because the bus is down. An order left `COMPENSATION_FAILED` publishes `OrderFailed` (or
+    `OrderCancelled`) with `left_to_undo`, so the customer hears and operators get a signal
+    (since patch `publish-on-compensation-failed`; before it, such orders published nothing).
 
     Compensation guarantees: each step's undo is registered *before* the step runs, because a
     step that timed out may still have taken effect; undos run in reverse order, look up by order
@@ -189,17 +194,29 @@ class OrderWorkflow:
         if left:
             self._state.left_to_undo = left
             self._transition(OrderStatus.COMPENSATION_FAILED)
+            if not self._announces_compensation_failed():
+                return await self._finish_run()
         elif self._state.cancel_reason is not None:
             self._transition(OrderStatus.CANCELLED)
-            await self._publish(
-                order_events.cancelled(order, self._state, self._reservation, **self._event_clock())
-            )
         else:
             self._transition(OrderStatus.FAILED)
-            await self._publish(
-                order_events.failed(order, self._state, self._reservation, **self._event_clock())
-            )
+        await self._publish(self._compensated_fact(order))
         return await self._finish_run()
+
+    def _announces_compensation_failed(self) -> bool:
+        """Whether an order left COMPENSATION_FAILED publishes its fact; at first it did not.
+
+        Orders that settled that way before this change have no `PUBLISH_ON_COMPENSATION_FAILED`
+        marker in their history, so their replay takes the old path and publishes nothing. Once
+        no such history can be replayed any more (all are past retention), this becomes
+        `workflow.deprecate_patch(...)`, and in the release after that, plain `True`.
+        """
+        return workflow.patched(PUBLISH_ON_COMPENSATION_FAILED)
+
+    def _compensated_fact(self, order: OrderInput) -> OrderFailed | OrderCancelled:
+        """`OrderCancelled` if the customer asked, else `OrderFailed`; both name what is left."""
+        build = order_events.failed if self._state.cancel_reason is None else order_events.cancelled
+        return build(order, self._state, self._reservation, **self._event_clock())
 
     async def _finish_run(self) -> OrderState:
         # Let `settled` callers receive the final state before the workflow closes.

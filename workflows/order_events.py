@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         OrderFailedData,
         event_id,
     )
-    from orders.models import OrderInput, OrderState, Reservation, Shipment
+    from orders.models import OrderInput, OrderState, Outcome, Reservation, Shipment
 
 
 def traceparent(run_id: str) -> str:
@@ -64,6 +64,10 @@ def _facts(
         total=state.total,
         placed_at=placed_at,
     ).model_dump()
+
+
+def _undone(state: OrderState) -> list[str]:
+    return [record.name for record in state.compensations if record.outcome is Outcome.SUCCEEDED]
 
 
 def completed(
@@ -108,7 +112,8 @@ def failed(
             failure_type=failure.type if failure else "Unknown",
             failure_message=failure.message if failure else "",
             failed_step=failure.step if failure else None,
-            compensations=[record.name for record in state.compensations],
+            compensations=_undone(state),
+            left_to_undo=list(state.left_to_undo),
             failed_at=now,
         ),
     )
@@ -128,7 +133,8 @@ def cancelled(
         data=OrderCancelledData(
             **_facts(order, state, reservation, placed_at),
             reason=state.cancel_reason or "",
-            compensations=[record.name for record in state.compensations],
+            compensations=_undone(state),
+            left_to_undo=list(state.left_to_undo),
             cancelled_at=now,
         ),
     )

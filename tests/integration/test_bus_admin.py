@@ -18,8 +18,9 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from typer.testing import CliRunner, Result
 
-from cli import bus_admin, bus_commands
-from cli.bus_admin import UnknownConsumer, UnknownDeadLetter
+from cli import dead_letters, dlq_commands, event_replay, events_commands
+from cli.bus_admin import UnknownConsumer
+from cli.dead_letters import UnknownDeadLetter
 from cli.main import app
 from cli.stack import free_port
 from orders.bus import (
@@ -164,7 +165,7 @@ async def test_list_reads_the_headers_and_parses_the_event(js: JetStreamContext)
     await dead_letter(js, "notification", "A/2", stream_seq=12)
     await dead_letter(js, "analytics", "A-3", payload=b"not an event", stream_seq=13)
 
-    letters = await bus_admin.list_dead_letters(js)
+    letters = await dead_letters.list_dead_letters(js)
 
     assert [(d.consumer, d.stream_seq) for d in letters] == [
         ("loyalty", 11),
@@ -187,13 +188,13 @@ async def test_list_reads_the_headers_and_parses_the_event(js: JetStreamContext)
     assert unparsable.order_token == "A-3"
     assert unparsable.size == len(b"not an event")
 
-    only_loyalty = await bus_admin.list_dead_letters(js, consumer="loyalty")
+    only_loyalty = await dead_letters.list_dead_letters(js, consumer="loyalty")
     assert [d.seq for d in only_loyalty] == [first]
-    assert [d.consumer for d in await bus_admin.list_dead_letters(js, limit=2)] == [
+    assert [d.consumer for d in await dead_letters.list_dead_letters(js, limit=2)] == [
         "loyalty",
         "notification",
     ]
-    assert await bus_admin.list_dead_letters(js, consumer="analytics", limit=1) == [letters[2]]
+    assert await dead_letters.list_dead_letters(js, consumer="analytics", limit=1) == [letters[2]]
 
 
 async def test_replaying_one_refeeds_only_its_consumer_and_removes_it(
@@ -202,7 +203,7 @@ async def test_replaying_one_refeeds_only_its_consumer_and_removes_it(
     seq = await dead_letter(js, "loyalty", "B/1")
     other = await dead_letter(js, "notification", "B-2")
 
-    subject = await bus_admin.replay_dead_letter(js, seq)
+    subject = await dead_letters.replay_dead_letter(js, seq)
 
     assert subject == "orders.redeliver.loyalty.B_1"
     (refed,) = await redeliveries(js, "loyalty")
@@ -212,10 +213,10 @@ async def test_replaying_one_refeeds_only_its_consumer_and_removes_it(
     assert refed.headers[MSG_ID].startswith(f"redeliver:loyalty:dlq{seq}:")
     assert not any(key.startswith("Orders-Dlq-") for key in refed.headers)
     assert await redeliveries(js, "notification") == []
-    assert [d.seq for d in await bus_admin.list_dead_letters(js)] == [other]
+    assert [d.seq for d in await dead_letters.list_dead_letters(js)] == [other]
 
     with pytest.raises(UnknownDeadLetter, match=f"no dead letter {seq}"):
-        await bus_admin.replay_dead_letter(js, seq)
+        await dead_letters.replay_dead_letter(js, seq)
 
 
 async def test_replaying_all_of_one_consumer_leaves_the_others(js: JetStreamContext) -> None:
@@ -223,16 +224,16 @@ async def test_replaying_all_of_one_consumer_leaves_the_others(js: JetStreamCont
     await dead_letter(js, "analytics", "C-2")
     await dead_letter(js, "loyalty", "C-3")
 
-    replayed = await bus_admin.replay_all(js, consumer="loyalty")
+    replayed = await dead_letters.replay_all(js, consumer="loyalty")
 
     assert [d.order_id for d in replayed] == ["C-1", "C-3"]
     assert orders_of(await redeliveries(js, "loyalty")) == ["C-1", "C-3"]
     assert await redeliveries(js, "analytics") == []
-    assert [d.consumer for d in await bus_admin.list_dead_letters(js)] == ["analytics"]
+    assert [d.consumer for d in await dead_letters.list_dead_letters(js)] == ["analytics"]
 
-    assert [d.order_id for d in await bus_admin.replay_all(js)] == ["C-2"]
+    assert [d.order_id for d in await dead_letters.replay_all(js)] == ["C-2"]
     assert orders_of(await redeliveries(js, "analytics")) == ["C-2"]
-    assert await bus_admin.list_dead_letters(js) == []
+    assert await dead_letters.list_dead_letters(js) == []
 
 
 async def test_purging_one_consumer_leaves_the_others(js: JetStreamContext) -> None:
@@ -240,11 +241,11 @@ async def test_purging_one_consumer_leaves_the_others(js: JetStreamContext) -> N
     kept = await dead_letter(js, "analytics", "D-2")
     await dead_letter(js, "loyalty", "D-3")
 
-    assert await bus_admin.purge_dead_letters(js, consumer="loyalty") == 2
-    assert [d.seq for d in await bus_admin.list_dead_letters(js)] == [kept]
-    assert await bus_admin.purge_dead_letters(js, consumer="loyalty") == 0
-    assert await bus_admin.purge_dead_letters(js) == 1
-    assert await bus_admin.list_dead_letters(js) == []
+    assert await dead_letters.purge_dead_letters(js, consumer="loyalty") == 2
+    assert [d.seq for d in await dead_letters.list_dead_letters(js)] == [kept]
+    assert await dead_letters.purge_dead_letters(js, consumer="loyalty") == 0
+    assert await dead_letters.purge_dead_letters(js) == 1
+    assert await dead_letters.list_dead_letters(js) == []
 
 
 async def test_events_replay_from_a_sequence_refeeds_one_consumer(js: JetStreamContext) -> None:
@@ -253,7 +254,7 @@ async def test_events_replay_from_a_sequence_refeeds_one_consumer(js: JetStreamC
     await publish_event(js, "E-3")
     calls: list[tuple[int, int]] = []
 
-    count = await bus_admin.replay_events(
+    count = await event_replay.replay_events(
         js, "loyalty", since, progress=lambda done, total: calls.append((done, total))
     )
 
@@ -268,12 +269,12 @@ async def test_events_replay_from_a_sequence_refeeds_one_consumer(js: JetStreamC
     assert len(await received(js, "notification")) == 3  # the facts, as before
 
     # Again: re-fed again, never taken for a duplicate, never re-feeding the re-feeds.
-    assert await bus_admin.replay_events(js, "loyalty", since) == 2
+    assert await event_replay.replay_events(js, "loyalty", since) == 2
     refed = await redeliveries(js, "loyalty")
     assert orders_of(refed) == ["E-2", "E-3", "E-2", "E-3"]
     assert len({m.headers[MSG_ID] for m in refed if m.headers}) == 4
 
-    assert await bus_admin.replay_events(js, "analytics", since, until=since) == 1
+    assert await event_replay.replay_events(js, "analytics", since, until=since) == 1
     assert orders_of(await redeliveries(js, "analytics")) == ["E-2"]
     assert await js.consumers_info(STREAM) == []  # its ephemeral consumer is gone
 
@@ -285,21 +286,21 @@ async def test_events_replay_from_a_time(js: JetStreamContext) -> None:
     since = (await js.get_msg(STREAM, second)).time
     assert since is not None
 
-    assert await bus_admin.replay_events(js, "notification", since) == 2
+    assert await event_replay.replay_events(js, "notification", since) == 2
     assert orders_of(await redeliveries(js, "notification")) == ["F-2", "F-3"]
     assert await redeliveries(js, "loyalty") == []
-    assert await bus_admin.replay_events(js, "loyalty", datetime.now(UTC) + timedelta(1)) == 0
+    assert await event_replay.replay_events(js, "loyalty", datetime.now(UTC) + timedelta(1)) == 0
 
 
 async def test_unknown_consumer_or_dead_letter(js: JetStreamContext) -> None:
     with pytest.raises(UnknownConsumer, match="unknown consumer 'billing'"):
-        await bus_admin.replay_events(js, "billing", 1)
+        await event_replay.replay_events(js, "billing", 1)
     with pytest.raises(UnknownConsumer):
-        await bus_admin.list_dead_letters(js, consumer="billing")
+        await dead_letters.list_dead_letters(js, consumer="billing")
     with pytest.raises(UnknownConsumer):
-        await bus_admin.purge_dead_letters(js, consumer="billing")
+        await dead_letters.purge_dead_letters(js, consumer="billing")
     with pytest.raises(UnknownDeadLetter, match="no dead letter 999"):
-        await bus_admin.replay_dead_letter(js, 999)
+        await dead_letters.replay_dead_letter(js, 999)
 
 
 # The commands, as people run them. CliRunner runs each in a thread: it calls asyncio.run.
@@ -354,7 +355,7 @@ async def test_dlq_replay_command(js: JetStreamContext, nats_url: str) -> None:
     assert every.exit_code == 0, every.output
     assert "re-fed 2 dead letters of analytics" in every.output
     assert orders_of(await redeliveries(js, "analytics")) == ["H-2", "H-3"]
-    assert await bus_admin.list_dead_letters(js) == []
+    assert await dead_letters.list_dead_letters(js) == []
 
     for usage in (["dlq", "replay"], ["dlq", "replay", "1", "--all"]):
         wrong = await orders(nats_url, *usage)
@@ -371,13 +372,13 @@ async def test_dlq_purge_command(
     refused = await orders(nats_url, "dlq", "purge")  # CliRunner's stdin is no terminal
     assert refused.exit_code == 1
     assert "--yes" in refused.output
-    assert len(await bus_admin.list_dead_letters(js)) == 2
+    assert len(await dead_letters.list_dead_letters(js)) == 2
 
-    monkeypatch.setattr(bus_commands, "_interactive", lambda: True)
+    monkeypatch.setattr(dlq_commands, "_interactive", lambda: True)
     declined = await orders(nats_url, "dlq", "purge", "--consumer", "loyalty", input="n\n")
     assert declined.exit_code == 1
     assert "delete 1 dead letter of loyalty for good?" in declined.output
-    assert len(await bus_admin.list_dead_letters(js)) == 2
+    assert len(await dead_letters.list_dead_letters(js)) == 2
 
     confirmed = await orders(nats_url, "dlq", "purge", "--consumer", "loyalty", input="y\n")
     assert confirmed.exit_code == 0, confirmed.output
@@ -386,7 +387,7 @@ async def test_dlq_purge_command(
     forced = await orders(nats_url, "dlq", "purge", "--yes")
     assert forced.exit_code == 0, forced.output
     assert "purged 1 dead letter" in forced.output
-    assert await bus_admin.list_dead_letters(js) == []
+    assert await dead_letters.list_dead_letters(js) == []
 
 
 async def test_events_replay_command(js: JetStreamContext, nats_url: str) -> None:
@@ -436,15 +437,15 @@ async def test_commands_say_when_nats_is_unreachable() -> None:
 
 def test_points_in_the_stream() -> None:
     now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-    assert bus_commands.parse_point("42", now=now) == 42
-    assert bus_commands.parse_point("90m", now=now) == now - timedelta(minutes=90)
-    assert bus_commands.parse_point("2d", now=now) == now - timedelta(days=2)
-    assert bus_commands.parse_point("2026-04-30T08:00:00+02:00", now=now) == datetime(
+    assert events_commands.parse_point("42", now=now) == 42
+    assert events_commands.parse_point("90m", now=now) == now - timedelta(minutes=90)
+    assert events_commands.parse_point("2d", now=now) == now - timedelta(days=2)
+    assert events_commands.parse_point("2026-04-30T08:00:00+02:00", now=now) == datetime(
         2026, 4, 30, 6, 0, tzinfo=UTC
     )
-    naive = bus_commands.parse_point("2026-04-30T08:00", now=now)
+    naive = events_commands.parse_point("2026-04-30T08:00", now=now)
     assert isinstance(naive, datetime)
     assert naive.tzinfo is not None  # local time
     for wrong in ("0", "soon", "-1h"):
         with pytest.raises(ValueError):
-            bus_commands.parse_point(wrong, now=now)
+            events_commands.parse_point(wrong, now=now)

@@ -1,6 +1,7 @@
-"""An undo that fails for good: the order ends COMPENSATION_FAILED and the other undos still run.
+"""An undo that fails for good: the order ends COMPENSATION_FAILED, the other undos still run, and
+`OrderFailed` names what is left to undo.
 
-Stand-in activities, registered under the real names, play the participants.
+Stand-in activities, registered under the real names, play the participants and the bus.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from orders.errors import ContractViolation, Undeliverable
+from orders.events import OrderEvent, OrderFailed
 from orders.models import (
     Charge,
     ChargePaymentInput,
     OrderStatus,
     Outcome,
+    PublishEventInput,
+    PublishResult,
     Reservation,
     ReservationLine,
     ReserveInventoryInput,
@@ -63,6 +67,15 @@ async def release(request: UndoInput) -> UndoResult:
     return UndoResult(undone=["res_1"])
 
 
+published: list[OrderEvent] = []
+
+
+@activity.defn(name=ActivityName.PUBLISH_EVENT)
+async def publish(request: PublishEventInput) -> PublishResult:
+    published.append(request.event)
+    return PublishResult(event_id=request.event.id, stream_seq=len(published), duplicate=False)
+
+
 async def test_an_undo_that_fails_for_good_leaves_an_operator_a_list(client: Client) -> None:
     task_queue = f"stand-ins-{uuid.uuid4().hex[:8]}"
     order = new_order()
@@ -70,7 +83,7 @@ async def test_an_undo_that_fails_for_good_leaves_an_operator_a_list(client: Cli
         client,
         task_queue=task_queue,
         workflows=[OrderWorkflow],
-        activities=[reserve, charge, schedule, cancel_shipment, refund, release],
+        activities=[reserve, charge, schedule, cancel_shipment, refund, release, publish],
     ):
         result = await client.execute_workflow(
             OrderWorkflow.run, order, id=workflow_id(order.order_id), task_queue=task_queue
@@ -85,3 +98,11 @@ async def test_an_undo_that_fails_for_good_leaves_an_operator_a_list(client: Cli
     ]
     assert result.compensations[1].detail == "refund window closed"
     assert result.left_to_undo == ["refund_payment"]
+
+    # The customer hears, and operators get a signal: what was undone and what is left.
+    [event] = [event for event in published if event.subject == order.order_id]
+    assert isinstance(event, OrderFailed)
+    assert event.data.failure_type == "Undeliverable"
+    assert event.data.compensations == ["cancel_shipment", "release_inventory"]
+    assert event.data.left_to_undo == ["refund_payment"]
+    assert result.events == [event.id]

@@ -14,6 +14,7 @@ from pathlib import Path
 from subprocess import PIPE, STDOUT
 from typing import Any
 
+import httpx
 import pytest
 
 from cli.stack import free_port
@@ -83,6 +84,10 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
         "SHIPPING_PORT": str(free_port()),
         "ORDERS_API_PORT": str(free_port()),
         "NATS_PORT": str(free_port()),
+        "SMTP_SINK_PORT": str(free_port()),
+        "NOTIFICATION_PORT": str(free_port()),
+        "LOYALTY_PORT": str(free_port()),
+        "ANALYTICS_PORT": str(free_port()),
     }
 
 
@@ -114,16 +119,46 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
 
     await poll(ready, what="the stack ready", within=90)
     output = log.read_text()
-    for name in ("temporal", "nats", "inventory", "payment", "shipping", "worker", "api"):
-        assert any(line.startswith(f"{name:<10}| ") for line in output.splitlines()), name
+    for name in (
+        "temporal",
+        "nats",
+        "smtp-sink",
+        "inventory",
+        "payment",
+        "shipping",
+        "notification",
+        "loyalty",
+        "analytics",
+        "worker",
+        "api",
+    ):
+        assert any(line.startswith(f"{name:<12}| ") for line in output.splitlines()), name
 
     api = f"http://127.0.0.1:{stack_env['ORDERS_API_PORT']}"
     shipping = f"http://127.0.0.1:{stack_env['SHIPPING_PORT']}"
     env = {**stack_env, "ORDERS_API_URL": api, "ORDERS_SHIPPING_URL": shipping}
+    placed = {}
     for scenario, (status, failure) in SCENARIOS.items():
         [order] = await orders_json(env, "place", "--scenario", scenario)
         assert order["status"] == status, (scenario, order)
         assert (order["failure"] or {}).get("type") == failure, scenario
+        placed[scenario] = order
+
+    # The side effects follow on their own: an email per order, points for the completed one.
+    happy = placed["happy"]["order_id"]
+    notification = f"http://127.0.0.1:{stack_env['NOTIFICATION_PORT']}"
+    loyalty = f"http://127.0.0.1:{stack_env['LOYALTY_PORT']}"
+    async with httpx.AsyncClient(timeout=10) as http:
+
+        async def emailed() -> bool:
+            sent = (await http.get(f"{notification}/notifications")).json()
+            return {n["order_id"] for n in sent} >= {o["order_id"] for o in placed.values()}
+
+        await poll(emailed, what="an email for every order", within=60)
+        points = (await http.get(f"{loyalty}/customers/cust-cli/points")).json()
+        assert [e["order_id"] for e in points["entries"]] == [happy]
+    mail = list((Path(stack_env["ORDERS_DATA_DIR"]) / "mail" / "new").iterdir())
+    assert len(mail) == len(placed)
 
     [slow] = await orders_json(env, "place", "--scenario", "slow", "--slow-ms", "5000")
     assert slow["status"] == "SCHEDULING_SHIPMENT"
@@ -137,7 +172,7 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
     await poll(cancelled, what="the slow order cancelled")
 
     children = descendants(dev_stack.pid)
-    assert len(children) >= 6
+    assert len(children) >= 11
     dev_stack.send_signal(signal.SIGTERM)
     assert dev_stack.wait(timeout=60) == 0
     assert [pid for pid in children if alive(pid)] == []

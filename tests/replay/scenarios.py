@@ -1,0 +1,177 @@
+"""One real order per scenario, driven the way the integration tests drive them.
+
+Each scenario places an order whose id is the scenario's name (so its workflow id, and its
+history's file name, is `order-<scenario>`), pushes it down its path with the services' fault
+switches or a cancel, and returns once the order has settled.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from temporalio.worker import Worker
+
+from activities.events import EventActivities
+from orders.errors import ContractViolation, Undeliverable
+from orders.models import (
+    CancelRequest,
+    LineItem,
+    OrderInput,
+    OrderStatus,
+    SettledRequest,
+    order_fingerprint,
+)
+from orders.temporal import ActivityName, workflow_id
+from tests.integration.orders import OrderHandle, pending_attempt, poll, start, state
+from tests.integration.participants import new_order
+from tests.replay.stack import Stack
+from tests.stand_ins import StandIns
+from workflows.order import OrderWorkflow
+
+Scenario = Callable[[Stack], Awaitable[OrderHandle]]
+SCENARIOS: dict[str, Scenario] = {}
+
+FORWARD = (
+    ("inventory", ActivityName.RESERVE_INVENTORY),
+    ("payment", ActivityName.CHARGE_PAYMENT),
+    ("shipping", ActivityName.SCHEDULE_SHIPMENT),
+)
+
+
+def scenario(name: str) -> Callable[[Scenario], Scenario]:
+    def register(drive: Scenario) -> Scenario:
+        SCENARIOS[name] = drive
+        return drive
+
+    return register
+
+
+async def _settled(handle: OrderHandle) -> OrderHandle:
+    await handle.result()
+    return handle
+
+
+async def _status_is(handle: OrderHandle, status: OrderStatus) -> bool:
+    return (await state(handle)).status is status
+
+
+async def _attempted_twice(handle: OrderHandle, activity: str) -> bool:
+    return await pending_attempt(handle, activity) >= 2
+
+
+def _order(name: str, **changes: Any) -> OrderInput:
+    return new_order(order_id=name, **changes)
+
+
+@scenario("happy")
+async def happy(stack: Stack) -> OrderHandle:
+    """Completed; the caller waits with the `settled` update, as `POST /orders?wait=` does."""
+    order = _order("happy")
+    handle = await start(stack.client, order)
+    await handle.execute_update(
+        OrderWorkflow.settled, SettledRequest(fingerprint=order_fingerprint(order))
+    )
+    return await _settled(handle)
+
+
+@scenario("out-of-stock")
+async def out_of_stock(stack: Stack) -> OrderHandle:
+    items = [LineItem(sku="WIDGET-1", quantity=1), LineItem(sku="RARE-9", quantity=1)]
+    return await _settled(await start(stack.client, _order("out-of-stock", items=items)))
+
+
+@scenario("declined")
+async def declined(stack: Stack) -> OrderHandle:
+    order = _order("declined", payment_token="tok_chargeDeclined")
+    return await _settled(await start(stack.client, order))
+
+
+@scenario("undeliverable")
+async def undeliverable(stack: Stack) -> OrderHandle:
+    address = new_order().shipping_address.model_copy(update={"country": "AQ"})
+    order = _order("undeliverable", shipping_address=address)
+    return await _settled(await start(stack.client, order))
+
+
+@scenario("cancel-in-flight")
+async def cancel_in_flight(stack: Stack) -> OrderHandle:
+    """The customer cancels while shipping is slow: the shipment lands, then all is undone."""
+    await stack.participants.set_faults("shipping", latency_ms=1500)
+    handle = await start(stack.client, _order("cancel-in-flight"))
+    await poll(
+        lambda: _status_is(handle, OrderStatus.SCHEDULING_SHIPMENT), what="shipping in flight"
+    )
+    await handle.execute_update(OrderWorkflow.cancel, CancelRequest(reason="changed mind"))
+    return await _settled(handle)
+
+
+@scenario("temporal-cancel-in-flight")
+async def temporal_cancel_in_flight(stack: Stack) -> OrderHandle:
+    """A Temporal cancellation (the Web UI's button) while the charge is slow."""
+    await stack.participants.set_faults("payment", latency_ms=1000)
+    handle = await start(stack.client, _order("temporal-cancel-in-flight"))
+    await poll(lambda: _status_is(handle, OrderStatus.CHARGING_PAYMENT), what="charge in flight")
+    await handle.cancel()
+    return await _settled(handle)
+
+
+@scenario("transient-faults")
+async def transient_faults(stack: Stack) -> OrderHandle:
+    """Every participant fails until its step has been retried, then heals: completed."""
+    for service, _ in FORWARD:
+        await stack.participants.set_faults(service, error_rate=1.0)
+    handle = await start(stack.client, _order("transient-faults"))
+    for service, activity in FORWARD:
+        await poll(partial(_attempted_twice, handle, activity), what=f"{activity} retried")
+        await stack.participants.set_faults(service, error_rate=0.0)
+    return await _settled(handle)
+
+
+@scenario("compensation-retries")
+async def compensation_retries(stack: Stack) -> OrderHandle:
+    """Declined; the release fails until it has been retried, then succeeds: FAILED."""
+    await stack.participants.set_faults("payment", latency_ms=1000)
+    order = _order("compensation-retries", payment_token="tok_chargeDeclined")
+    handle = await start(stack.client, order)
+    await poll(lambda: _status_is(handle, OrderStatus.CHARGING_PAYMENT), what="charge in flight")
+    await stack.participants.set_faults("inventory", error_rate=1.0)
+    release = partial(_attempted_twice, handle, ActivityName.RELEASE_INVENTORY)
+    await poll(release, what="release retried")
+    await stack.participants.set_faults("inventory", error_rate=0.0)
+    return await _settled(handle)
+
+
+@scenario("compensation-failed")
+async def compensation_failed(stack: Stack) -> OrderHandle:
+    """Undeliverable, and the refund is refused for good: COMPENSATION_FAILED.
+
+    No real participant refuses a refund, so stand-ins play them on a task queue of their own;
+    the event goes to the real bus.
+    """
+    task_queue = f"stand-ins-{uuid.uuid4().hex[:8]}"
+    stand_ins = StandIns(
+        refusals={
+            ActivityName.SCHEDULE_SHIPMENT: Undeliverable(
+                "we do not ship there", {"country": "AQ"}
+            ),
+            ActivityName.REFUND_PAYMENT: ContractViolation("refund window closed", {"status": 400}),
+        }
+    )
+    events = EventActivities(stack.settings.nats_url)
+    try:
+        async with Worker(
+            stack.client,
+            task_queue=task_queue,
+            workflows=[OrderWorkflow],
+            activities=[*stand_ins.participants(), events.publish],
+        ):
+            order = _order("compensation-failed")
+            handle = await stack.client.start_workflow(
+                OrderWorkflow.run, order, id=workflow_id(order.order_id), task_queue=task_queue
+            )
+            return await _settled(handle)
+    finally:
+        await events.close()

@@ -1,0 +1,76 @@
+"""Careless changes to `OrderWorkflow`, each registered under its name: replay must reject them.
+
+Kept apart from the tests so that the workflow sandbox, which re-imports the module a workflow
+class is defined in, imports only workflow code.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+    from orders.models import OrderInput, OrderState, OrderStatus, Step
+    from orders.temporal import ActivityName
+    from workflows.order import OrderWorkflow, _Undo
+
+R = TypeVar("R", bound=BaseModel)
+
+SCREEN_FOR_FRAUD = "screen_for_fraud"
+
+
+@workflow.defn(name="OrderWorkflow")
+class FraudScreenAdded(OrderWorkflow):
+    """Screens every order for fraud before charging it: a new activity, added without a patch."""
+
+    @workflow.run
+    async def run(self, order: OrderInput) -> OrderState:
+        return await super().run(order)
+
+    async def _step(
+        self,
+        step: Step,
+        status: OrderStatus,
+        activity: ActivityName,
+        arg: BaseModel,
+        result_type: type[R],
+        *,
+        undo: _Undo,
+        summary: str,
+    ) -> R:
+        if step is Step.CHARGE_PAYMENT:
+            await workflow.execute_activity(
+                SCREEN_FOR_FRAUD, arg, start_to_close_timeout=timedelta(seconds=10)
+            )
+        return await super()._step(
+            step, status, activity, arg, result_type, undo=undo, summary=summary
+        )
+
+
+@workflow.defn(name="OrderWorkflow")
+class UndoInStepOrder(OrderWorkflow):
+    """Undoes in the order the steps ran instead of in reverse: two undos swapped."""
+
+    @workflow.run
+    async def run(self, order: OrderInput) -> OrderState:
+        return await super().run(order)
+
+    async def _compensate(self) -> list[str]:
+        self._undo.reverse()
+        return await super()._compensate()
+
+
+@workflow.defn(name="OrderWorkflow")
+class UnpatchedPublish(OrderWorkflow):
+    """Publishes when compensation failed, as the current code does, but without the patch."""
+
+    @workflow.run
+    async def run(self, order: OrderInput) -> OrderState:
+        return await super().run(order)
+
+    def _announces_compensation_failed(self) -> bool:
+        return True

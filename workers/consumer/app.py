@@ -1,0 +1,58 @@
+"""The composition root of a consumer process: its database, the consumer, its HTTP app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import MetaData
+
+from orders.problems import install_problem_handlers
+from services.common.db import Database
+from workers.consumer import ops
+from workers.consumer.handler import Handler
+from workers.consumer.processed import ProcessedBase
+from workers.consumer.settings import ConsumerSettings
+from workers.consumer.supervisor import Consumer
+
+logger = logging.getLogger(__name__)
+
+
+def build_consumer_app(
+    *,
+    name: str,
+    settings: ConsumerSettings,
+    nats_url: str,
+    handler: Handler[Any],
+    metadata: MetaData,
+    routers: Sequence[APIRouter],
+) -> FastAPI:
+    """An app whose lifespan runs consumer `name` with `handler`; it serves health, metrics and
+    the consumer's read routes. Stopping it finishes the message in hand, then drains NATS."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        consumer = Consumer(name, nats_url, db, handler, settings)
+        try:
+            await db.create_all([metadata, ProcessedBase.metadata])
+            app.state.db = db
+            app.state.consumer = consumer
+            consumer.start()
+            logger.info("%s consumer started (database %s)", name, db.display_url)
+            yield
+        finally:
+            await consumer.stop()
+            await db.dispose()
+            logger.info("%s consumer stopped", name)
+
+    app = FastAPI(title=f"hybrid-orders {name} consumer", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.include_router(ops.router)
+    for router in routers:
+        app.include_router(router)
+    return app

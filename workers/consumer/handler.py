@@ -1,0 +1,53 @@
+"""What a consumer does with an event: the port each side-effect worker implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from orders.events import OrderCancelled, OrderCompleted, OrderFailed
+
+Event = OrderCompleted | OrderFailed | OrderCancelled
+EffectT = TypeVar("EffectT")
+
+
+class PermanentFailure(Exception):
+    """The event can never be applied as it is (a mail server refusing the address, say).
+
+    Raised by a handler, it dead-letters the message at once instead of retrying it. Any other
+    exception is taken as transient: the message is retried with backoff, then dead-lettered.
+    """
+
+
+class Handler(ABC, Generic[EffectT]):
+    """Applies one event in two steps.
+
+    `effect` runs outside any transaction, for an effect the database cannot roll back (sending
+    an email); it runs again if the message is redelivered before `record` commits. `record`
+    runs inside the transaction that also marks the event processed, so the effect's record and
+    "this event is done" commit together or not at all.
+    """
+
+    @abstractmethod
+    async def effect(self, event: Event) -> EffectT:
+        """Do what cannot be part of the transaction; return what `record` needs to store."""
+
+    @abstractmethod
+    async def record(self, session: AsyncSession, event: Event, effect: EffectT) -> None:
+        """Write the effect in `session`, whose transaction the runner commits."""
+
+
+class TransactionalHandler(Handler[None]):
+    """A handler whose whole effect is database writes (a ledger, a counter)."""
+
+    async def effect(self, event: Event) -> None:
+        return None
+
+    async def record(self, session: AsyncSession, event: Event, effect: None) -> None:
+        await self.apply(session, event)
+
+    @abstractmethod
+    async def apply(self, session: AsyncSession, event: Event) -> None:
+        """Apply the event in `session`'s transaction."""

@@ -1,0 +1,45 @@
+"""`/healthz` and `/metrics`, the routes every consumer app serves."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel
+
+from orders.problems import ProblemError, problem_responses
+from workers.consumer.supervisor import Consumer
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str = "ok"
+
+
+def get_consumer(request: Request) -> Consumer:
+    consumer = request.app.state.consumer
+    assert isinstance(consumer, Consumer), "the app's lifespan has not run"
+    return consumer
+
+
+ConsumerDep = Annotated[Consumer, Depends(get_consumer)]
+
+
+@router.get("/healthz", response_model=Health, responses=problem_responses(503))
+async def healthz(consumer: ConsumerDep) -> Health:
+    """The consumer loop runs, is connected to NATS and bound to its durable consumer."""
+    problem = consumer.problem
+    if problem is not None:
+        raise ProblemError(
+            503, "consumer_unavailable", "Consumer unavailable", f"{consumer.name}: {problem}."
+        )
+    return Health()
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics(consumer: ConsumerDep) -> Response:
+    """Prometheus metrics: events processed, duplicate, failed, dead-lettered; consumer lag."""
+    await consumer.refresh_lag()
+    return Response(consumer.metrics.render(), media_type=CONTENT_TYPE_LATEST)
