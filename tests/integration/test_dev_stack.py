@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -91,33 +92,43 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def dev_stack(stack_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    log = (tmp_path / "dev.log").open("wb")
+@contextlib.contextmanager
+def orders_dev(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`orders dev` as a subprocess; killed, with everything below it, if a test fails."""
+    log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "dev"], env=stack_env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "cli", "dev"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
         yield process
     finally:
         if process.poll() is None:
-            process.kill()
             for pid in descendants(process.pid):
                 os.kill(pid, signal.SIGKILL)
+            process.kill()
         process.wait()
         log.close()
+
+
+async def ready(process: subprocess.Popen[bytes], log: Path) -> None:
+    def up() -> bool:
+        assert process.poll() is None, log.read_text()
+        return READY in log.read_text()
+
+    await poll(up, what="the stack ready", within=90)
+
+
+@pytest.fixture
+def dev_stack(stack_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with orders_dev(stack_env, tmp_path / "dev.log") as process:
+        yield process
 
 
 async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
     dev_stack: subprocess.Popen[bytes], stack_env: dict[str, str], tmp_path: Path
 ) -> None:
     log = tmp_path / "dev.log"
-
-    def ready() -> bool:
-        assert dev_stack.poll() is None, log.read_text()
-        return READY in log.read_text()
-
-    await poll(ready, what="the stack ready", within=90)
+    await ready(dev_stack, log)
     output = log.read_text()
     for name in (
         "temporal",
@@ -177,6 +188,14 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
     assert dev_stack.wait(timeout=60) == 0
     assert [pid for pid in children if alive(pid)] == []
     assert "stopped" in log.read_text().splitlines()[-1]
+
+    # Running it again keeps the data: the orders are still there.
+    with orders_dev(stack_env, tmp_path / "again.log") as again:
+        await ready(again, tmp_path / "again.log")
+        [order] = await orders_json(env, "status", happy)
+        assert (order["order_id"], order["status"]) == (happy, "COMPLETED")
+        again.send_signal(signal.SIGTERM)
+        assert again.wait(timeout=60) == 0
 
 
 def test_orders_dev_names_a_port_that_is_taken(stack_env: dict[str, str]) -> None:
