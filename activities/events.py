@@ -28,8 +28,9 @@ PUBLISH_TIMEOUT_SECONDS = 5.0
 class EventActivities:
     """Holds one NATS connection, made on first use so the worker starts while NATS is down."""
 
-    def __init__(self, nats_url: str) -> None:
+    def __init__(self, nats_url: str, stream_replicas: int = 1) -> None:
         self._url = nats_url
+        self._replicas = stream_replicas
         self._nc: NATS | None = None
         self._js: JetStreamContext | None = None
         self._lock = asyncio.Lock()
@@ -40,7 +41,7 @@ class EventActivities:
                 try:
                     self._nc = await connect_nats(self._url, name="orders-worker")
                     js = self._nc.jetstream()
-                    await provision_streams(js)
+                    await provision_streams(js, self._replicas)
                 except (OSError, nats.errors.Error) as exc:
                     await self.close()
                     raise ParticipantUnavailable(f"NATS unreachable at {self._url}: {exc}") from exc

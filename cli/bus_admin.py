@@ -28,7 +28,15 @@ from nats.js.api import RawStreamMsg
 from nats.js.errors import APIError
 
 from cli.api_client import CliError, Unreachable
-from orders.bus import CONSUMERS, MSG_ID, STREAM, provision_streams, redeliver_subject
+from orders.bus import (
+    CONSUMERS,
+    MSG_ID,
+    STREAM,
+    nats_servers,
+    provision_streams,
+    redeliver_subject,
+)
+from orders.settings import get_settings
 
 log = logging.getLogger("orders.bus_admin")
 
@@ -51,7 +59,7 @@ async def jetstream(url: str) -> AsyncIterator[JetStreamContext]:
     """
     try:
         nc = await nats.connect(
-            url,
+            nats_servers(url),
             name="orders-cli",
             allow_reconnect=False,
             max_reconnect_attempts=1,
@@ -63,7 +71,7 @@ async def jetstream(url: str) -> AsyncIterator[JetStreamContext]:
         raise Unreachable(f"cannot reach NATS at {url}: is `make dev` running?") from exc
     try:
         js = nc.jetstream()
-        await provision_streams(js)
+        await provision_streams(js, get_settings().nats_replicas)
         yield js
     except nats.errors.NoRespondersError as exc:
         raise CliError(f"NATS at {url} has no JetStream: start it with --jetstream") from exc

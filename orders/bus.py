@@ -7,7 +7,9 @@ stream ORDER_EVENTS_DLQ  orders.dlq.<consumer>.<order>       what a consumer cou
 ```
 
 Each side-effect worker is one durable consumer filtering `orders.events.>` plus its own
-`orders.redeliver.<name>.>`, so it sees every fact and only its own replays.
+`orders.redeliver.<name>.>`, so it sees every fact and only its own replays. On a NATS cluster
+the streams keep `replicas` copies (`ORDERS_NATS_REPLICAS`; the consumers inherit it), and a
+URL may list several servers, comma-separated.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ DLQ_SUBJECT = "Orders-Dlq-Subject"
 MSG_ID = "Nats-Msg-Id"
 
 
-def stream_configs() -> list[StreamConfig]:
+def stream_configs(replicas: int = 1) -> list[StreamConfig]:
     return [
         StreamConfig(
             name=STREAM,
@@ -67,6 +69,7 @@ def stream_configs() -> list[StreamConfig]:
             discard=DiscardPolicy.OLD,
             max_age=MAX_AGE.total_seconds(),
             duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+            num_replicas=replicas,
         ),
         StreamConfig(
             name=DLQ_STREAM,
@@ -75,6 +78,7 @@ def stream_configs() -> list[StreamConfig]:
             retention=RetentionPolicy.LIMITS,
             max_age=DLQ_MAX_AGE.total_seconds(),
             duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+            num_replicas=replicas,
         ),
     ]
 
@@ -101,6 +105,11 @@ def dlq_subject(consumer: str, order_id: str) -> str:
     return f"orders.dlq.{consumer}.{subject_token(order_id)}"
 
 
+def nats_servers(url: str) -> list[str]:
+    """The servers in `url`: one URL, or several comma-separated (the nodes of a cluster)."""
+    return [server.strip() for server in url.split(",") if server.strip()]
+
+
 async def connect_nats(url: str, name: str) -> NATS:
     """A connection that keeps reconnecting for as long as the process lives.
 
@@ -118,7 +127,7 @@ async def connect_nats(url: str, name: str) -> NATS:
         log.info("%s: reconnected to NATS at %s", name, url)
 
     return await nats.connect(
-        url,
+        nats_servers(url),
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -129,9 +138,9 @@ async def connect_nats(url: str, name: str) -> NATS:
     )
 
 
-async def provision_streams(js: JetStreamContext) -> None:
+async def provision_streams(js: JetStreamContext, replicas: int = 1) -> None:
     """Create the streams, or bring an existing one's config up to date."""
-    for config in stream_configs():
+    for config in stream_configs(replicas):
         try:
             await js.update_stream(config)
         except NotFoundError:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     """The longest `POST /orders?wait=` may hold a request open."""
     temporal_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     nats_url: str = "nats://127.0.0.1:4222"
+    """One server, or the nodes of a cluster comma-separated."""
+    nats_replicas: int = Field(default=1, ge=1, le=5)
+    """Copies of each stream the worker and the consumers provision: 3 on a three-node cluster."""
 
 
 @lru_cache

@@ -57,8 +57,8 @@ async def connect(**overrides: Any) -> Client:
     return await Client.connect(**config, data_converter=pydantic_data_converter)
 
 
-async def has_workflow_pollers(client: Client, task_queue: str = TASK_QUEUE) -> bool:
-    """True when at least one worker polls `task_queue` for workflow tasks."""
+async def workflow_pollers(client: Client, task_queue: str = TASK_QUEUE) -> list[str]:
+    """The identities (`<pid>@<host>` by default) of the workers polling `task_queue`."""
     response = await client.workflow_service.describe_task_queue(
         DescribeTaskQueueRequest(
             namespace=client.namespace,
@@ -66,4 +66,9 @@ async def has_workflow_pollers(client: Client, task_queue: str = TASK_QUEUE) -> 
             task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
         )
     )
-    return len(response.pollers) > 0
+    return [poller.identity for poller in response.pollers]
+
+
+async def has_workflow_pollers(client: Client, task_queue: str = TASK_QUEUE) -> bool:
+    """True when at least one worker polls `task_queue` for workflow tasks."""
+    return len(await workflow_pollers(client, task_queue)) > 0

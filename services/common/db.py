@@ -1,11 +1,16 @@
 """Async SQLAlchemy engine and sessions from a database URL.
 
-The same code serves SQLite (the local default) and PostgreSQL (production). SQLite needs help
-to take concurrent writers: WAL so readers never block the writer, a busy timeout so a writer
-waits for the lock instead of failing, and `BEGIN IMMEDIATE` so a write transaction takes the
-write lock when it starts. Without the last one, two transactions that both read and then write
-deadlock on the lock upgrade, and SQLite fails one of them at once with "database is locked"
-(the busy timeout does not apply to that case).
+The same code serves SQLite (the local default) and PostgreSQL (production; `postgresql://` URLs
+get the `asyncpg` driver). On PostgreSQL, rows checked and then changed are locked with
+`SELECT ... FOR UPDATE`, and concurrent inserts of one key fail with `IntegrityError` as on
+SQLite. Tables are created at startup under an advisory lock, so replicas starting together do
+not race on `CREATE TABLE`.
+
+SQLite needs help to take concurrent writers: WAL so readers never block the writer, a busy
+timeout so a writer waits for the lock instead of failing, and `BEGIN IMMEDIATE` so a write
+transaction takes the write lock when it starts. Without the last one, two transactions that
+both read and then write deadlock on the lock upgrade, and SQLite fails one of them at once with
+"database is locked" (the busy timeout does not apply to that case).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import URL, Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -31,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _BEGIN_OPTION = "sqlite_begin"
+# The driver a URL without one gets (`postgresql://` -> asyncpg).
+ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+# pg_advisory_xact_lock key held while creating tables: any constant shared by every process.
+SCHEMA_LOCK_KEY = 0x6F7264657273  # "orders"
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -60,7 +69,7 @@ class Database:
     """One engine and its session factories: `sessions` for writes, `readers` for reads."""
 
     def __init__(self, url: str) -> None:
-        self.url = make_url(url)
+        self.url = async_url(url)
         self.engine = create_engine(self.url)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Reads need no write lock; on SQLite they start a deferred transaction instead.
@@ -70,11 +79,21 @@ class Database:
         )
 
     @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self.url.get_backend_name()
+
+    @property
     def display_url(self) -> str:
         return self.url.render_as_string(hide_password=True)
 
     async def create_all(self, metadata: Iterable[MetaData]) -> None:
         async with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # DDL is transactional here: the next replica waits, then finds the tables.
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
+                )
             for md in metadata:
                 await conn.run_sync(md.create_all)
 
@@ -82,8 +101,20 @@ class Database:
         await self.engine.dispose()
 
 
+def async_url(url: str) -> URL:
+    """`url`, given the async driver of its database when it names none.
+
+    `postgresql://…` becomes `postgresql+asyncpg://…` and `sqlite:///…` `sqlite+aiosqlite:///…`;
+    a URL that names its driver is left as it is.
+    """
+    parsed = make_url(url)
+    driver = ASYNC_DRIVERS.get(parsed.drivername)
+    return parsed if driver is None else parsed.set(drivername=f"{parsed.drivername}+{driver}")
+
+
 def create_engine(url: URL) -> AsyncEngine:
     if url.get_backend_name() != "sqlite":
+        # A server may drop idle connections (restart, failover): test each before use.
         return create_async_engine(url, pool_pre_ping=True)
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,8 @@ services as processes, and the orchestrator worker, once per session on free por
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
@@ -13,37 +13,19 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.main import create_app
-from cli.stack import (
-    Process,
-    free_port,
-    http_ok,
-    temporal_dev_server_argv,
-    temporal_ready,
-    wait_until,
-)
+from cli.stack import free_port
 from orders.settings import Settings
 from orders.temporal import connect
-from tests.integration.participants import SERVICES, Participants
+from tests.integration.participants import Participants
 from tests.nats import NatsServer
+from tests.servers import start_participants, start_temporal
 from workers.orchestrator import running_worker
 
 
 @pytest.fixture(scope="session")
 async def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    data = tmp_path_factory.mktemp("temporal")
-    port = free_port()
-    server = Process(
-        "temporal", temporal_dev_server_argv(data / "temporal.db", port, None), log=data / "log"
-    )
-    server.start()
-    address = f"127.0.0.1:{port}"
-    try:
-        await wait_until(
-            temporal_ready(address), what="the Temporal dev server", within=60, process=server
-        )
-        yield address
-    finally:
-        server.stop()
+    async with AsyncExitStack() as stack:
+        yield await start_temporal(tmp_path_factory.mktemp("temporal"), stack)
 
 
 @pytest.fixture(scope="session")
@@ -65,29 +47,8 @@ async def client(temporal_address: str) -> Client:
 
 @pytest.fixture(scope="session")
 async def participants(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Participants]:
-    data = tmp_path_factory.mktemp("participants")
-    processes, urls = [], {}
-    for name in SERVICES:
-        port, prefix = free_port(), name.upper()
-        env = {
-            f"{prefix}_HOST": "127.0.0.1",
-            f"{prefix}_PORT": str(port),
-            f"{prefix}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
-        }
-        process = Process(
-            name, [sys.executable, "-m", f"services.{name}"], env, data / f"{name}.log"
-        )
-        process.start()
-        processes.append(process)
-        urls[name] = f"http://127.0.0.1:{port}"
-    try:
-        for process in processes:
-            url = urls[process.name]
-            await wait_until(http_ok(f"{url}/healthz"), what=process.name, process=process)
-        yield Participants(urls)
-    finally:
-        for process in processes:
-            process.stop()
+    async with AsyncExitStack() as stack:
+        yield await start_participants(tmp_path_factory.mktemp("participants"), stack)
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,7 @@ from orders.events import subject_token
 from orders.problems import PROBLEM_MEDIA_TYPE
 from services.common.db import Database
 from services.smtp_sink.sink import SmtpSink
+from tests.databases import Databases
 from tests.integration.consumers import (
     Flaky,
     RunningConsumer,
@@ -136,19 +137,22 @@ def db_url(directory: Path, name: str) -> str:
 
 
 @pytest.fixture
-async def consumers(bus: NatsServer, sink: SmtpSink, tmp_path: Path) -> AsyncIterator[Consumers]:
-    """The three consumers, with fast retries, on fresh databases."""
+async def consumers(
+    bus: NatsServer, sink: SmtpSink, databases: Databases
+) -> AsyncIterator[Consumers]:
+    """The three consumers, with fast retries, on fresh databases (SQLite, then PostgreSQL)."""
     notification = notification_app(
         NotificationSettings(
-            database_url=db_url(tmp_path, "notification"), smtp_port=sink.port, **FAST
+            database_url=await databases.url("notification"), smtp_port=sink.port, **FAST
         ),
         nats_url=bus.url,
     )
     loyalty = loyalty_app(
-        LoyaltySettings(database_url=db_url(tmp_path, "loyalty"), **FAST), nats_url=bus.url
+        LoyaltySettings(database_url=await databases.url("loyalty"), **FAST), nats_url=bus.url
     )
     analytics = analytics_app(
-        AnalyticsSettings(database_url=db_url(tmp_path, "analytics"), **FAST), nats_url=bus.url
+        AnalyticsSettings(database_url=await databases.url("analytics"), **FAST),
+        nats_url=bus.url,
     )
     async with (
         running("notification", notification) as n,
@@ -238,11 +242,11 @@ async def test_an_event_delivered_three_times_is_applied_once(
 
 
 async def test_email_waits_out_an_smtp_outage_and_is_sent_once(
-    js: JetStreamContext, bus: NatsServer, tmp_path: Path
+    js: JetStreamContext, bus: NatsServer, tmp_path: Path, databases: Databases
 ) -> None:
     outage = SmtpSink(tmp_path / "Maildir", port=free_port())  # not started yet: refused
     settings = NotificationSettings(
-        database_url=db_url(tmp_path, "notification"),
+        database_url=await databases.url("notification"),
         smtp_port=outage.port,
         max_attempts=10,
         retry_base_seconds=0.1,
@@ -271,12 +275,12 @@ async def test_email_waits_out_an_smtp_outage_and_is_sent_once(
 
 
 async def test_a_handler_failing_twice_is_retried_with_growing_delays(
-    js: JetStreamContext, bus: NatsServer, tmp_path: Path
+    js: JetStreamContext, bus: NatsServer, databases: Databases
 ) -> None:
     base = 0.3
     flaky = Flaky(LoyaltyHandler(), failures=2)
     settings = LoyaltySettings(
-        database_url=db_url(tmp_path, "loyalty"),
+        database_url=await databases.url("loyalty"),
         max_attempts=3,
         retry_base_seconds=base,
         retry_cap_seconds=10,
@@ -505,7 +509,7 @@ class CrashBeforeAck(Delivery):
 
 
 async def test_a_consumer_killed_mid_batch_loses_nothing_and_applies_nothing_twice(
-    js: JetStreamContext, bus: NatsServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    js: JetStreamContext, bus: NatsServer, databases: Databases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # What the killed consumer had fetched comes back after the ack wait: 2 s, not 30, here.
     monkeypatch.setattr(orders.bus, "ACK_WAIT", timedelta(seconds=2))
@@ -513,7 +517,7 @@ async def test_a_consumer_killed_mid_batch_loses_nothing_and_applies_nothing_twi
     for _ in range(count):
         await publish(js, completed_event(new_order_id("kill"), customer_id="cust-kill"))
 
-    db = Database(db_url(tmp_path, "loyalty"))
+    db = Database(await databases.url("loyalty"))
     await db.create_all([LoyaltyBase.metadata, ProcessedBase.metadata])
     policy = RetryPolicy(max_attempts=5, base_seconds=0.05, cap_seconds=0.2)
 

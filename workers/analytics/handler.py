@@ -1,17 +1,19 @@
 """Count each order once: its lines per SKU and day, and its outcome.
 
-Counters are upserted the portable way, select `FOR UPDATE` then update or insert, inside the
-event's transaction (PostgreSQL locks the row; SQLite's `BEGIN IMMEDIATE` already serialises
-writers), in SKU order so that two writers never lock rows in opposite orders.
+Counters are upserted with `INSERT ... ON CONFLICT DO UPDATE` inside the event's transaction,
+so two replicas counting the first order of a day never both insert the row (PostgreSQL and
+SQLite spell it alike), in SKU order so that two writers never lock rows in opposite orders.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from orders.events import EventLine, OrderCompleted, OrderFailed
 from workers.analytics.models import DailyOutcome, DailySku
@@ -51,26 +53,26 @@ class AnalyticsHandler(TransactionalHandler):
         currency = event.data.currency
         for sku in sorted(figures):
             units, revenue = figures[sku]
-            row = await session.scalar(
-                select(DailySku)
-                .where(DailySku.day == day, DailySku.sku == sku, DailySku.currency == currency)
-                .with_for_update()
-            )
-            if row is None:
-                session.add(
-                    DailySku(day=day, sku=sku, currency=currency, units=units, revenue=revenue)
-                )
-            else:
-                row.units += units
-                row.revenue += revenue
+            key = {"day": day, "sku": sku, "currency": currency}
+            await _add(session, DailySku, key, units=units, revenue=revenue)
 
     async def _count_outcome(self, session: AsyncSession, day: date, outcome: str) -> None:
-        row = await session.scalar(
-            select(DailyOutcome)
-            .where(DailyOutcome.day == day, DailyOutcome.outcome == outcome)
-            .with_for_update()
+        await _add(session, DailyOutcome, {"day": day, "outcome": outcome}, orders=1)
+
+
+async def _add(
+    session: AsyncSession, model: type[DailySku | DailyOutcome], key: dict[str, Any], **amounts: int
+) -> None:
+    """Insert the row `key` with `amounts`, or add `amounts` to the row that is there."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**key, **amounts)
+    columns: dict[str, InstrumentedAttribute[int]] = {
+        name: getattr(model, name) for name in amounts
+    }
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={name: column + statement.excluded[name] for name, column in columns.items()},
         )
-        if row is None:
-            session.add(DailyOutcome(day=day, outcome=outcome, orders=1))
-        else:
-            row.orders += 1
+    )

@@ -29,6 +29,7 @@ def build_consumer_app(
     handler: Handler[Any],
     metadata: MetaData,
     routers: Sequence[APIRouter],
+    stream_replicas: int = 1,
 ) -> FastAPI:
     """An app whose lifespan runs consumer `name` with `handler`; it serves health, metrics and
     the consumer's read routes. Stopping it finishes the message in hand, then drains NATS."""
@@ -36,7 +37,7 @@ def build_consumer_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
-        consumer = Consumer(name, nats_url, db, handler, settings)
+        consumer = Consumer(name, nats_url, db, handler, settings, stream_replicas)
         try:
             await db.create_all([metadata, ProcessedBase.metadata])
             app.state.db = db

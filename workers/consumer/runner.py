@@ -40,6 +40,7 @@ class ConsumerRunner:
         *,
         batch_size: int = 10,
         fetch_timeout: float = 1.0,
+        stream_replicas: int = 1,
     ) -> None:
         if name not in CONSUMERS:
             raise ValueError(f"unknown consumer {name!r}: one of {', '.join(CONSUMERS)}")
@@ -50,6 +51,7 @@ class ConsumerRunner:
         self.metrics = metrics
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
+        self.stream_replicas = stream_replicas
         self._stopping = asyncio.Event()
         self._bound = False
         self._task: asyncio.Task[None] | None = None
@@ -105,7 +107,7 @@ class ConsumerRunner:
         logger.info("%s stopped", self.name)
 
     async def _bind(self) -> JetStreamContext.PullSubscription:
-        await provision_streams(self.js)
+        await provision_streams(self.js, self.stream_replicas)
         await provision_consumer(self.js, self.name)
         sub = await self.js.pull_subscribe_bind(durable=self.name, stream=STREAM)
         # Binding does not look the consumer up; this does, and fails if it is not there.

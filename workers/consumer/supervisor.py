@@ -32,12 +32,14 @@ class Consumer:
         db: Database,
         handler: Handler[Any],
         settings: ConsumerSettings,
+        stream_replicas: int = 1,
     ) -> None:
         self.name = name
         self.nats_url = nats_url
         self.db = db
         self.handler = handler
         self.settings = settings
+        self.stream_replicas = stream_replicas
         self.metrics = ConsumerMetrics(name)
         self.nc: NATS | None = None
         self.runner: ConsumerRunner | None = None
@@ -65,6 +67,7 @@ class Consumer:
             self.metrics,
             batch_size=self.settings.batch_size,
             fetch_timeout=self.settings.fetch_timeout_seconds,
+            stream_replicas=self.stream_replicas,
         )
         self.runner.start()
 

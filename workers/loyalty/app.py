@@ -27,6 +27,7 @@ def create_app(
         name=NAME,
         settings=settings or get_settings(),
         nats_url=nats_url or get_orders_settings().nats_url,
+        stream_replicas=get_orders_settings().nats_replicas,
         handler=handler or LoyaltyHandler(),
         metadata=Base.metadata,
         routers=[routes.router],

@@ -34,6 +34,7 @@ def create_app(
         name=NAME,
         settings=settings,
         nats_url=nats_url or get_orders_settings().nats_url,
+        stream_replicas=get_orders_settings().nats_replicas,
         handler=handler or create_handler(settings),
         metadata=Base.metadata,
         routers=[routes.router],

@@ -1,37 +1,45 @@
-"""Fixtures: each service in process, on its own SQLite file in the test's temp dir."""
+"""Fixtures: each service in process, on a fresh database of each backend (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.databases import Databases
+
 from .helpers import APPS, Service, serve_in_process
 
 
-@pytest.fixture
-async def inventory(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve_in_process(APPS["inventory"](tmp_path)) as client:
+async def _serve(name: str, databases: Databases) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_in_process(APPS[name](await databases.url(name))) as client:
         yield client
 
 
 @pytest.fixture
-async def payment(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve_in_process(APPS["payment"](tmp_path)) as client:
+async def inventory(databases: Databases) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _serve("inventory", databases):
         yield client
 
 
 @pytest.fixture
-async def shipping(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve_in_process(APPS["shipping"](tmp_path)) as client:
+async def payment(databases: Databases) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _serve("payment", databases):
+        yield client
+
+
+@pytest.fixture
+async def shipping(databases: Databases) -> AsyncIterator[httpx.AsyncClient]:
+    async for client in _serve("shipping", databases):
         yield client
 
 
 @pytest.fixture(params=sorted(APPS))
-async def any_service(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Service]:
+async def any_service(
+    request: pytest.FixtureRequest, databases: Databases
+) -> AsyncIterator[Service]:
     """Each of the three services in turn."""
     name: str = request.param
-    async with serve_in_process(APPS[name](tmp_path)) as client:
+    async for client in _serve(name, databases):
         yield Service(name, client)

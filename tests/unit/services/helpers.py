@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
@@ -27,22 +26,14 @@ class Service(NamedTuple):
     client: httpx.AsyncClient
 
 
-def sqlite_url(directory: Path, name: str) -> str:
-    return f"sqlite+aiosqlite:///{directory / name}.db"
-
-
-# Each service's app on its own SQLite file in a directory. Settings are passed explicitly so
-# that INVENTORY_* etc. in the environment cannot leak in.
-APPS: dict[str, Callable[[Path], FastAPI]] = {
-    "inventory": lambda d: create_inventory(
-        InventorySettings(database_url=sqlite_url(d, "inventory"), enable_admin=True)
+# Each service's app on the database at a URL. Settings are passed explicitly so that
+# INVENTORY_* etc. in the environment cannot leak in.
+APPS: dict[str, Callable[[str], FastAPI]] = {
+    "inventory": lambda url: create_inventory(
+        InventorySettings(database_url=url, enable_admin=True)
     ),
-    "payment": lambda d: create_payment(
-        PaymentSettings(database_url=sqlite_url(d, "payment"), enable_admin=True)
-    ),
-    "shipping": lambda d: create_shipping(
-        ShippingSettings(database_url=sqlite_url(d, "shipping"), enable_admin=True)
-    ),
+    "payment": lambda url: create_payment(PaymentSettings(database_url=url, enable_admin=True)),
+    "shipping": lambda url: create_shipping(ShippingSettings(database_url=url, enable_admin=True)),
 }
 
 

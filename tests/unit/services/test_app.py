@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 
 from services.inventory.app import create_app as create_inventory
 from services.inventory.settings import InventorySettings
+from tests.databases import Databases
 
-from .helpers import Service, assert_problem, serve_in_process, sqlite_url
+from .helpers import Service, assert_problem, serve_in_process
 
 
 async def test_healthz(any_service: Service) -> None:
@@ -46,8 +45,8 @@ async def test_unknown_route_and_wrong_method_are_problems(inventory: httpx.Asyn
     assert "GET" in wrong_method.headers["allow"]
 
 
-async def test_admin_routes_are_absent_when_disabled(tmp_path: Path) -> None:
-    settings = InventorySettings(database_url=sqlite_url(tmp_path, "inv"), enable_admin=False)
+async def test_admin_routes_are_absent_when_disabled(databases: Databases) -> None:
+    settings = InventorySettings(database_url=await databases.url("inv"), enable_admin=False)
 
     async with serve_in_process(create_inventory(settings)) as client:
         faults = await client.get("/admin/faults")
@@ -61,8 +60,8 @@ async def test_admin_routes_are_absent_when_disabled(tmp_path: Path) -> None:
     assert products.status_code == 200
 
 
-async def test_catalog_is_seeded_only_once(tmp_path: Path) -> None:
-    settings = InventorySettings(database_url=sqlite_url(tmp_path, "inv"))
+async def test_catalog_is_seeded_only_once(databases: Databases) -> None:
+    settings = InventorySettings(database_url=await databases.url("inv"))
     async with serve_in_process(create_inventory(settings)) as client:
         await client.put("/admin/stock/WIDGET-1", json={"quantity": 7})
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +12,7 @@ from services.common.faults import FaultState
 from services.common.idempotency import IdempotencyRecord, Idempotent
 from services.inventory import reservations
 from services.inventory.schemas import ReservationCreate
+from tests.databases import Databases
 
 from .helpers import APPS, assert_problem, reservation_request, serve_in_process, stock_of
 
@@ -136,8 +136,10 @@ class _RacingIdempotent(Idempotent):
         return None
 
 
-async def test_a_request_that_loses_the_race_rolls_back_and_replays(tmp_path: Path) -> None:
-    app = APPS["inventory"](tmp_path)
+async def test_a_request_that_loses_the_race_rolls_back_and_replays(
+    databases: Databases,
+) -> None:
+    app = APPS["inventory"](await databases.url("inventory"))
     request = reservation_request("o-1", ("WIDGET-1", 4))
     async with serve_in_process(app) as client:
         first = await client.post("/reservations", json=request, headers=KEY)
