@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test lint typecheck pytest schemas histories clean
+.PHONY: install dev test lint typecheck pytest chaos schemas histories clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest  ## ruff, mypy and the whole test suite on real servers
+
+CHAOS_ROUNDS ?= 3
+CHAOS_ORDERS_PER_FAULT ?= 20
+chaos: $(STAMP)  ## the chaos suite's long form: more rounds of faults, more orders each
+	CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_ORDERS_PER_FAULT=$(CHAOS_ORDERS_PER_FAULT) \
+		$(BIN)/pytest -m chaos -o log_cli=true -o log_cli_level=WARNING
 
 schemas: $(STAMP)  ## regenerate schemas/events/*.json from the event models
 	$(BIN)/python -m orders.schemas

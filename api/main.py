@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api.body_limit import BodyLimitMiddleware
 from api.routes import health, orders
 from api.temporal import TemporalGateway
 from orders.problems import install_problem_handlers
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app = FastAPI(title="hybrid-orders", version="0.1.0", description=DESCRIPTION)
     app.state.settings = settings
     app.state.temporal = TemporalGateway(settings, client)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(orders.router)

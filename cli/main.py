@@ -6,7 +6,14 @@ import asyncio
 
 import typer
 
-from cli import dlq_commands, events_commands, history_commands, order_commands, place_command
+from cli import (
+    audit_command,
+    dlq_commands,
+    events_commands,
+    history_commands,
+    order_commands,
+    place_command,
+)
 from cli.dev import DevSettings, run_dev
 
 app = typer.Typer(
@@ -39,6 +46,7 @@ app.add_typer(dlq_commands.dlq_app, name="dlq")
 app.add_typer(events_commands.events_app, name="events")
 app.add_typer(history_commands.history_app, name="history")
 app.command("replay")(history_commands.replay_command)
+app.command("audit")(audit_command.audit_command)
 
 
 def main() -> None:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     api_port: int = 8000
     api_max_wait_seconds: float = Field(default=60.0, gt=0)
     """The longest `POST /orders?wait=` may hold a request open."""
+    api_max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    """A request body over this many bytes is refused with 413 before it is parsed."""
     temporal_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     nats_url: str = "nats://127.0.0.1:4222"
     """One server, or the nodes of a cluster comma-separated."""

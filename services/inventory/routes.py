@@ -52,9 +52,11 @@ async def list_reservations(
     session: ReadSessionDep,
     order_id: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0, description="Skip this many, to page through."),
 ) -> list[ReservationPublic]:
     """Reservations of any status, oldest first, optionally of one order."""
-    query = select(Reservation).order_by(Reservation.created_at, Reservation.id).limit(limit)
+    query = select(Reservation).order_by(Reservation.created_at, Reservation.id)
+    query = query.offset(offset).limit(limit)
     if order_id is not None:
         query = query.where(Reservation.order_id == order_id)
     return [ReservationPublic.model_validate(row) for row in await session.scalars(query)]

@@ -45,9 +45,11 @@ async def list_charges(
     session: ReadSessionDep,
     order_id: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0, description="Skip this many, to page through."),
 ) -> list[ChargePublic]:
     """Charges of any status, oldest first, optionally of one order."""
-    query = select(Charge).order_by(Charge.created_at, Charge.id).limit(limit)
+    query = select(Charge).order_by(Charge.created_at, Charge.id)
+    query = query.offset(offset).limit(limit)
     if order_id is not None:
         query = query.where(Charge.order_id == order_id)
     return [ChargePublic.model_validate(row) for row in await session.scalars(query)]

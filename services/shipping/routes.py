@@ -45,9 +45,11 @@ async def list_shipments(
     session: ReadSessionDep,
     order_id: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
+    offset: int = Query(default=0, ge=0, description="Skip this many, to page through."),
 ) -> list[ShipmentPublic]:
     """Shipments of any status, oldest first, optionally of one order."""
-    query = select(Shipment).order_by(Shipment.created_at, Shipment.id).limit(limit)
+    query = select(Shipment).order_by(Shipment.created_at, Shipment.id)
+    query = query.offset(offset).limit(limit)
     if order_id is not None:
         query = query.where(Shipment.order_id == order_id)
     return [ShipmentPublic.model_validate(row) for row in await session.scalars(query)]

@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import strategies as st
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -353,6 +356,52 @@ async def test_poison_events_are_dead_lettered_at_once_and_later_events_applied(
         assert "customer" in reason
 
     assert (await consumers.loyalty.points("cust-after-poison"))["points"] == 75
+
+
+def garbage_payloads(count: int) -> list[bytes]:
+    """`count` payloads drawn by hypothesis, none of them a valid event: raw bytes, arbitrary
+    JSON, a real event cut short, or a real event missing a required field."""
+    event = completed_event(new_order_id("fuzz")).model_dump(mode="json")
+    whole = json.dumps(event).encode()
+    required = ["id", "type", "time", "subject", "correlationid", "traceparent", "data"]
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=10,
+    )
+    payloads = st.one_of(
+        st.binary(max_size=200),
+        json_values.map(lambda value: json.dumps(value).encode()),
+        st.integers(1, len(whole) - 1).map(lambda cut: whole[:cut]),
+        st.sampled_from(required).map(
+            lambda key: json.dumps({k: v for k, v in event.items() if k != key}).encode()
+        ),
+    )
+    drawn: list[bytes] = []
+
+    @hypothesis.settings(max_examples=count, database=None, suppress_health_check=list(HealthCheck))
+    @given(payloads)
+    def draw(payload: bytes) -> None:
+        drawn.append(payload)
+
+    draw()
+    return drawn[:count]
+
+
+async def test_generated_garbage_is_dead_lettered_and_never_stops_a_consumer(
+    js: JetStreamContext, consumers: Consumers
+) -> None:
+    garbage = garbage_payloads(25)
+    for number, payload in enumerate(garbage):
+        await publish_raw(js, f"orders.events.completed.fuzz-{number}", payload)
+    await publish(js, completed_event(new_order_id(), customer_id="cust-after-garbage"))
+
+    for consumer in consumers.all():
+        await settled(consumer, "events_processed_total", 1)
+        await settled(consumer, "events_dead_lettered_total", len(garbage))
+        assert await consumer.metric("events_dead_lettered_total") == len(garbage)
+        assert await consumer.metric("events_failed_total") == 0
+    assert (await consumers.loyalty.points("cust-after-garbage"))["points"] == 75
 
 
 # --- 5. bounded retries end in the DLQ --------------------------------------------------------

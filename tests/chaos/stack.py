@@ -1,0 +1,85 @@
+"""The local stack as `orders dev` runs it, each process on a free port, for chaos: any one of
+them can be killed (SIGKILL), stopped (SIGTERM) and started again on the same port and data."""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cli.dev import CONSUMERS, SERVICES, Component, DevSettings, components
+from cli.stack import Process, free_port, wait_until
+
+PORTS = (
+    "temporal",
+    "temporal_ui",
+    "nats",
+    "smtp",
+    *SERVICES,
+    *CONSUMERS,
+    "api",
+)
+
+
+@dataclass
+class ChaosStack:
+    data: Path
+    settings: DevSettings = field(init=False)
+    parts: dict[str, Component] = field(default_factory=dict)
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        values = {"data_dir": self.data, **{f"{name}_port": free_port() for name in PORTS}}
+        fields = DevSettings.model_fields
+        self.settings = DevSettings.model_validate(
+            {str(fields[name].validation_alias): value for name, value in values.items()}
+        )
+        self.parts = {part.name: part for part in components(self.settings, self.data)}
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.settings.port_of(name)}"
+
+    @property
+    def temporal(self) -> str:
+        return f"127.0.0.1:{self.settings.temporal_port}"
+
+    @property
+    def nats(self) -> str:
+        return f"nats://127.0.0.1:{self.settings.nats_port}"
+
+    async def start(self, name: str) -> None:
+        part = self.parts[name]
+        process = Process(name, part.argv, part.env, log=self.data / "logs" / f"{name}.log")
+        self.processes[name] = process
+        process.start()
+        await wait_until(part.ready, what=f"{name} ready", within=part.within, process=process)
+
+    async def start_all(self) -> None:
+        for name in self.parts:
+            await self.start(name)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown, no goodbye; in-flight work is lost to the process."""
+        popen = self.processes[name].popen
+        assert popen is not None
+        popen.send_signal(signal.SIGKILL)
+        popen.wait()
+        self.processes[name].stop()  # closes its log
+
+    def stop(self, name: str) -> None:
+        self.processes[name].stop()
+
+    def stop_all(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            process.stop()
+
+    def audit_args(self) -> list[str]:
+        return [
+            "audit",
+            "--json",
+            "--temporal",
+            self.temporal,
+            "--nats",
+            self.nats,
+            *(arg for name in (*SERVICES, *CONSUMERS) for arg in (f"--{name}-url", self.url(name))),
+        ]

@@ -1,0 +1,111 @@
+"""The audit's invariants on hand-made evidence: what each kind of disagreement reads as."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.client import WorkflowExecutionStatus
+
+from cli.audit import check
+from cli.evidence import AuditedOrder, Evidence
+from orders.models import LineItem, OrderState, OrderStatus, Outcome, StepRecord
+
+NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
+STUCK_AFTER = timedelta(minutes=5)
+
+
+def order(
+    order_id: str,
+    status: OrderStatus,
+    *,
+    workflow: WorkflowExecutionStatus = WorkflowExecutionStatus.COMPLETED,
+    at: datetime = NOW - timedelta(minutes=1),
+    **changes: Any,
+) -> AuditedOrder:
+    state = OrderState(
+        order_id=order_id,
+        customer_id="cust-1",
+        status=status,
+        currency="USD",
+        items=[LineItem(sku="WIDGET-1", quantity=1)],
+        total=1500,
+        steps=[StepRecord(name="reserve_inventory", outcome=Outcome.SUCCEEDED, started_at=at)],
+        **changes,
+    )
+    return AuditedOrder(order_id, workflow, at, state)
+
+
+def record(order_id: str, status: str, **extra: Any) -> dict[str, Any]:
+    return {"id": f"r-{order_id}-{status}", "order_id": order_id, "status": status, **extra}
+
+
+def completed_evidence(*orders: AuditedOrder) -> Evidence:
+    """Evidence in which every COMPLETED order among `orders` is whole."""
+    ids = [o.order_id for o in orders]
+    day = (NOW - timedelta(minutes=1)).date()
+    return Evidence(
+        orders=list(orders),
+        known_ids=set(ids),
+        records={
+            "inventory": {i: [record(i, "reserved")] for i in ids},
+            "payment": {i: [record(i, "captured", amount=1500)] for i in ids},
+            "shipping": {i: [record(i, "scheduled")] for i in ids},
+        },
+        events=Counter({("completed", i): 1 for i in ids}),
+        notifications=dict.fromkeys(ids, 1),
+        loyalty=dict.fromkeys(ids, 1),
+        analytics={day: {"completed": len(ids)}},
+    )
+
+
+def found(evidence: Evidence) -> set[tuple[str, str]]:
+    return {(v.order_id, v.invariant) for v in check(evidence, stuck_after=STUCK_AFTER, now=NOW)}
+
+
+def test_a_whole_completed_order_is_clean() -> None:
+    assert found(completed_evidence(order("A", OrderStatus.COMPLETED))) == set()
+
+
+def test_a_charge_of_another_amount_and_a_second_event_are_reported() -> None:
+    evidence = completed_evidence(order("A", OrderStatus.COMPLETED))
+    evidence.records["payment"]["A"] = [record("A", "captured", amount=1499)]
+    evidence.events["completed", "A"] = 2
+    assert found(evidence) == {("A", "charge = total"), ("A", "one event")}
+
+
+def test_a_failed_order_with_a_charge_kept_and_points_given_is_reported() -> None:
+    evidence = completed_evidence(order("B", OrderStatus.FAILED))
+    evidence.records["inventory"]["B"] = [record("B", "released")]
+    evidence.records["shipping"]["B"] = []
+    evidence.events = Counter({("failed", "B"): 1})
+    evidence.analytics = {NOW.date(): {"failed": 1}}
+    assert found(evidence) == {("B", "charges undone"), ("B", "loyalty once")}
+
+
+def test_stuck_compensation_failed_and_orphans_are_reported() -> None:
+    stuck = order(
+        "C",
+        OrderStatus.CHARGING_PAYMENT,
+        workflow=WorkflowExecutionStatus.RUNNING,
+        at=NOW - timedelta(minutes=6),
+    )
+    moving = order("D", OrderStatus.CHARGING_PAYMENT, workflow=WorkflowExecutionStatus.RUNNING)
+    operator = order("E", OrderStatus.COMPENSATION_FAILED, left_to_undo=["refund_payment"])
+    evidence = completed_evidence()
+    evidence.orders = [stuck, moving, operator]
+    evidence.known_ids = {"C", "D", "E"}
+    evidence.records["payment"]["ghost"] = [record("ghost", "captured", amount=1)]
+    assert found(evidence) == {
+        ("C", "not stuck"),
+        ("E", "compensated"),
+        ("ghost", "no orphans"),
+    }
+
+
+def test_analytics_counting_fewer_orders_than_settled_is_reported() -> None:
+    evidence = completed_evidence(order("A", OrderStatus.COMPLETED))
+    evidence.analytics = {}
+    day = (NOW - timedelta(minutes=1)).date()
+    assert found(evidence) == {(f"(day {day})", "analytics counted")}
