@@ -5,6 +5,8 @@
   it on its day;
 - a FAILED or CANCELLED order: every charge refunded, every reservation released, every shipment
   cancelled, one OrderFailed or OrderCancelled, one email, no loyalty entry;
+- every settled order: each consumer applied exactly one event about it (its `/events` record,
+  written in the same transaction as the effect), so one effect in each consumer;
 - COMPENSATION_FAILED: an operator must finish `left_to_undo`;
 - no reservation, charge or shipment without an order; no running order stuck.
 
@@ -131,6 +133,9 @@ def _check_order(
         found.append(bad("one email", f"{emails} notifications"))
     if (entries := evidence.loyalty.get(order.order_id, 0)) != int(completed):
         found.append(bad("loyalty once", f"{entries} ledger entries, want {int(completed)}"))
+    for consumer, by_order in sorted(evidence.applied.items()):
+        if (effects := by_order.get(order.order_id, 0)) != 1:
+            found.append(bad(f"{consumer} applied once", f"{effects} events applied, want 1"))
     return found
 
 

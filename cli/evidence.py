@@ -88,6 +88,8 @@ class Evidence:
     notifications: dict[str, int] = field(default_factory=dict)
     loyalty: dict[str, int] = field(default_factory=dict)
     analytics: dict[date, dict[str, int]] = field(default_factory=dict)
+    applied: dict[str, dict[str, int]] = field(default_factory=dict)
+    """consumer → order id → events about it the consumer applied (its effects)."""
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -186,9 +188,19 @@ async def _consumers(sources: Sources, evidence: Evidence, limit: asyncio.Semaph
         figures = await _get(sources.http["analytics"], "/daily", day=day.isoformat())
         evidence.analytics[day] = figures["outcomes"]
 
+    async def applied(consumer: str, order_id: str) -> None:
+        async with limit:
+            events = await _get(sources.http[consumer], "/events", order_id=order_id)
+        evidence.applied.setdefault(consumer, {})[order_id] = len(events)
+
     customers = {o.state.customer_id for o in settled if o.state}
     await asyncio.gather(
         *(notifications(o.order_id) for o in settled),
+        *(
+            applied(consumer, o.order_id)
+            for consumer in ("notification", "loyalty", "analytics")
+            for o in settled
+        ),
         *(loyalty(customer) for customer in customers),
         *(analytics(day) for day in {settled_day(o) for o in settled}),
     )

@@ -20,10 +20,10 @@ from cli.audit_command import exit_code, show_report
 from cli.evidence import Sources
 from cli.stack import free_port
 from orders.bus import connect_nats, provision_streams
-from orders.models import Address, LineItem, OrderStatus
+from orders.models import Address, CancelRequest, LineItem, OrderStatus
 from services.smtp_sink.sink import SmtpSink
 from tests.integration.consumers import running
-from tests.integration.orders import poll, run
+from tests.integration.orders import poll, run, start, state
 from tests.integration.participants import Participants, new_order
 from tests.nats import NatsServer
 from workers.analytics.app import create_app as analytics_app
@@ -32,6 +32,7 @@ from workers.loyalty.app import create_app as loyalty_app
 from workers.loyalty.settings import LoyaltySettings
 from workers.notification.app import create_app as notification_app
 from workers.notification.settings import NotificationSettings
+from workflows.order import OrderWorkflow
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -109,9 +110,21 @@ async def test_audit_is_clean_after_every_outcome_then_reports_what_was_broken(
     results = await asyncio.gather(*(run(client, order) for order in orders))
     assert [r.status for r in results] == [OrderStatus.COMPLETED] * 3 + [OrderStatus.FAILED] * 3
 
+    # And one cancelled while its shipment was in flight.
+    await participants.set_faults("shipping", latency_ms=1000)
+    handle = await start(client, new_order())
+
+    async def shipping() -> bool:
+        return (await state(handle)).status is OrderStatus.SCHEDULING_SHIPMENT
+
+    await poll(shipping, what="shipping in flight")
+    await handle.execute_update(OrderWorkflow.cancel, CancelRequest())
+    assert (await handle.result()).status is OrderStatus.CANCELLED
+    await participants.reset_faults()
+
     report = await quiet_audit(sources, since)
     assert report.violations == []
-    assert report.statuses == {"COMPLETED": 3, "FAILED": 3}
+    assert report.statuses == {"COMPLETED": 3, "FAILED": 3, "CANCELLED": 1}
     assert exit_code(report) == 0
 
     # Break two invariants behind the workflows' backs.
@@ -137,7 +150,7 @@ async def test_audit_is_clean_after_every_outcome_then_reports_what_was_broken(
     show_report(console, report)
     text = console.export_text()
     assert "nobody-ordered-this" in text
-    assert "6 orders audited, 2 violations" in text
+    assert "7 orders audited, 2 violations" in text
 
     # Put the stock back for the tests after this one.
     released = await inventory.post(

@@ -109,3 +109,15 @@ def test_analytics_counting_fewer_orders_than_settled_is_reported() -> None:
     evidence.analytics = {}
     day = (NOW - timedelta(minutes=1)).date()
     assert found(evidence) == {(f"(day {day})", "analytics counted")}
+
+
+def test_a_consumer_that_applied_an_order_twice_or_never_is_reported() -> None:
+    evidence = completed_evidence(
+        order("A", OrderStatus.COMPLETED), order("B", OrderStatus.COMPLETED)
+    )
+    evidence.applied = {
+        "notification": {"A": 1, "B": 1},
+        "loyalty": {"A": 1, "B": 1},
+        "analytics": {"A": 2},  # B never counted, A counted twice
+    }
+    assert found(evidence) == {("A", "analytics applied once"), ("B", "analytics applied once")}

@@ -1,14 +1,19 @@
-"""`/healthz` and `/metrics`, the routes every consumer app serves."""
+"""`/healthz`, `/metrics` and `/events?order_id=`, the routes every consumer app serves."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 
+from orders.events import EventType, event_id
 from orders.problems import ProblemError, problem_responses
+from services.common.deps import ReadSessionDep
+from workers.consumer.processed import ProcessedEvent
 from workers.consumer.supervisor import Consumer
 
 router = APIRouter(tags=["operations"])
@@ -16,6 +21,15 @@ router = APIRouter(tags=["operations"])
 
 class Health(BaseModel):
     status: str = "ok"
+
+
+class AppliedEvent(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    event_id: str
+    event_type: str
+    applied_at: datetime
+    stream_seq: int
 
 
 def get_consumer(request: Request) -> Consumer:
@@ -43,3 +57,11 @@ async def metrics(consumer: ConsumerDep) -> Response:
     """Prometheus metrics: events processed, duplicate, failed, dead-lettered; consumer lag."""
     await consumer.refresh_lag()
     return Response(consumer.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/events", response_model=list[AppliedEvent])
+async def applied_events(order_id: str, session: ReadSessionDep) -> list[AppliedEvent]:
+    """The events about one order this consumer has applied: its effects, one per event."""
+    ids = [event_id(event_type, order_id) for event_type in EventType]
+    query = select(ProcessedEvent).where(ProcessedEvent.event_id.in_(ids))
+    return [AppliedEvent.model_validate(row) for row in await session.scalars(query)]
