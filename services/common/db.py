@@ -16,6 +16,8 @@ both read and then write deadlock on the lock upgrade, and SQLite fails one of t
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -35,6 +37,8 @@ from sqlalchemy.types import TypeDecorator
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WAL_SWITCH_ATTEMPTS = 50
+WAL_SWITCH_PAUSE_SECONDS = 0.02
 _BEGIN_OPTION = "sqlite_begin"
 # The driver a URL without one gets (`postgresql://` -> asyncpg).
 ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
@@ -132,8 +136,8 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA foreign_keys=ON")
             # WAL with NORMAL sync is durable across process crashes, which is what we need.
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -144,6 +148,23 @@ def _make_sqlite_transactional(engine: AsyncEngine) -> None:
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """`PRAGMA journal_mode=WAL`, retried for a moment when the file is locked.
+
+    WAL is a property of the file, so only a new file is switched. Switching needs it to itself
+    for an instant, and when several connections open a new file at once SQLite answers
+    "database is locked" straight away, without waiting on the busy timeout.
+    """
+    for attempt in range(WAL_SWITCH_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_SWITCH_ATTEMPTS - 1:
+                raise
+            time.sleep(WAL_SWITCH_PAUSE_SECONDS)  # the driver's own thread, not the event loop
 
 
 def enum_column(enum_class: type[StrEnum]) -> SAEnum:
