@@ -114,7 +114,7 @@ async def _existing(client: Client, settings: Settings, order: OrderInput) -> Su
     description = await describe(client, order.order_id)
     if await description.memo_value("fingerprint", default=None) != order_fingerprint(order):
         raise conflict(order.order_id)
-    return Submitted(await order_view(client, settings, order.order_id), 200)
+    return Submitted(await order_view(client, settings, order.order_id, description), 200)
 
 
 async def _submit_and_wait(

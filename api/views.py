@@ -60,9 +60,17 @@ async def describe(client: Client, order_id: str) -> WorkflowExecutionDescriptio
             raise
 
 
-async def order_view(client: Client, settings: Settings, order_id: str) -> OrderPublic:
-    """The order's state from its workflow: queried while it runs, its result once it closed."""
-    description = await describe(client, order_id)
+async def order_view(
+    client: Client,
+    settings: Settings,
+    order_id: str,
+    description: WorkflowExecutionDescription | None = None,
+) -> OrderPublic:
+    """The order's state from its workflow: queried while it runs, its result once it closed.
+
+    `description`, when the caller has just fetched it, saves describing the workflow again.
+    """
+    description = description or await describe(client, order_id)
     handle: WorkflowHandle[OrderWorkflow, OrderState] = client.get_workflow_handle_for(
         OrderWorkflow.run, workflow_id(order_id)
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 import typer
 from pydantic import Field
 from pydantic_settings import BaseSettings
+from temporalio.client import Client
 
 from cli.stack import (
     Process,
@@ -88,8 +89,12 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
     nats_url = f"nats://127.0.0.1:{settings.nats_port}"
     url = {name: f"http://127.0.0.1:{settings.port_of(name)}" for name in (*SERVICES, *CONSUMERS)}
 
+    client: Client | None = None
+
     async def polled() -> bool:
-        return await has_workflow_pollers(await connect(target_host=temporal))
+        nonlocal client
+        client = client or await connect(target_host=temporal)  # once, not on every poll
+        return await has_workflow_pollers(client)
 
     return [
         Component(

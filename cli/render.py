@@ -14,7 +14,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from cli.placing import Batch, Order
-from orders.models import to_major_units
+from orders.models import format_money
 
 LISTED_IDS = 20
 LABEL_WIDTH = len("left to undo")
@@ -31,7 +31,7 @@ def money(total: int | None, currency: str | None) -> str:
     """Minor units as money: 7500 USD → "75.00 USD"; "-" until the order is priced."""
     if total is None or not currency:
         return "-"
-    return f"{to_major_units(total, currency):,.2f} {currency}"
+    return format_money(total, currency)
 
 
 def status_text(status: str) -> Text:

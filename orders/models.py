@@ -247,9 +247,22 @@ def order_fingerprint(order: OrderInput) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def minor_unit_digits(currency: str) -> int:
+    """2 for USD, 0 for JPY, 3 for KWD (ISO 4217), from the one table below."""
+    return _MINOR_UNIT_DIGITS.get(currency, 2)
+
+
 def to_major_units(amount: int, currency: str) -> float:
-    """For display and the `OrderTotal` search attribute only; never for arithmetic."""
-    return amount / float(10 ** _MINOR_UNIT_DIGITS.get(currency, 2))
+    """For the `OrderTotal` search attribute only; never for arithmetic or display."""
+    return amount / float(10 ** minor_unit_digits(currency))
+
+
+def format_money(amount: int, currency: str) -> str:
+    """`1,234.50 USD`, exactly: integer arithmetic, the currency's own number of decimals."""
+    digits = minor_unit_digits(currency)
+    major, minor = divmod(abs(amount), 10**digits)
+    fraction = f".{minor:0{digits}d}" if digits else ""
+    return f"{'-' if amount < 0 else ''}{major:,}{fraction} {currency}"
 
 
 _MINOR_UNIT_DIGITS = {"JPY": 0, "KRW": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState, TimeoutError
 
-from orders.models import Failure, to_major_units
+from orders.models import Failure
 
 STEP_TIMED_OUT = "StepTimedOut"
 
@@ -43,7 +43,3 @@ def attempts_of(err: ActivityError) -> int:
     if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
         return int(cause.details[0].get("attempt", 0))
     return 0
-
-
-def money(amount: int, currency: str) -> str:
-    return f"{to_major_units(amount, currency):,.2f} {currency}"

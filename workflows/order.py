@@ -35,12 +35,13 @@ with workflow.unsafe.imports_passed_through():
         StepRecord,
         UndoInput,
         UndoResult,
+        format_money,
         order_fingerprint,
         to_major_units,
     )
     from orders.temporal import CUSTOMER_ID, ORDER_STATUS, ORDER_TOTAL, ActivityName
     from workflows import order_events
-    from workflows.failures import attempts_of, failure_of, money
+    from workflows.failures import attempts_of, failure_of
     from workflows.policies import (
         PUBLISH_ATTEMPT_TIMEOUT,
         PUBLISH_RETRY,
@@ -152,7 +153,7 @@ class OrderWorkflow:
                 ),
                 Charge,
                 undo=REFUND,
-                summary=f"Charge {money(reservation.total, reservation.currency)}",
+                summary=f"Charge {format_money(reservation.total, reservation.currency)}",
             )
             self._state.charge_id = charge.id
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from orders.models import to_major_units
+from orders import models
 
 
 def minor_per_major(currency: str) -> int:
     """100 for USD, 1 for JPY, 1000 for KWD: from the one table of minor-unit digits."""
-    return round(1 / to_major_units(1, currency))
+    return int(10 ** models.minor_unit_digits(currency))
 
 
 def whole_units(amount: int, currency: str) -> int:
@@ -16,12 +16,5 @@ def whole_units(amount: int, currency: str) -> int:
 
 
 def format_money(amount: int | None, currency: str) -> str:
-    """`1,234.50 USD`, exactly (integer arithmetic, the currency's own number of decimals)."""
-    if amount is None:
-        return f"— {currency}"
-    per = minor_per_major(currency)
-    digits = len(str(per)) - 1
-    sign = "-" if amount < 0 else ""
-    major, minor = divmod(abs(amount), per)
-    fraction = f".{minor:0{digits}d}" if digits else ""
-    return f"{sign}{major:,}{fraction} {currency}"
+    """`1,234.50 USD`; `— USD` for an amount never priced."""
+    return f"— {currency}" if amount is None else models.format_money(amount, currency)
