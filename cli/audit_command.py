@@ -16,6 +16,7 @@ from rich.table import Column, Table
 from cli import bus_admin, options
 from cli.api_client import CALL_TIMEOUT_SECONDS, Unreachable
 from cli.audit import AuditReport, audit
+from cli.dev_secrets import cli_data_converter
 from cli.events_commands import parse_point
 from cli.evidence import Sources
 from cli.options import DEFAULT_NATS, NatsUrl, plural
@@ -117,8 +118,9 @@ def _since(text: str | None, now: datetime) -> datetime | None:
 @asynccontextmanager
 async def sources(temporal: str, urls: dict[str, str], nats_url: str) -> AsyncIterator[Sources]:
     """Connect to everything the audit reads, for one run."""
+    converter = cli_data_converter()
     try:
-        client = await connect(target_host=temporal)
+        client = await connect(converter=converter, target_host=temporal)
     except RuntimeError as exc:
         raise Unreachable(f"Temporal at {temporal} does not answer: {exc}") from exc
     async with AsyncExitStack() as stack:

@@ -22,6 +22,7 @@ from temporalio.envconfig import ClientConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.api_client import CliError, Unreachable
+from cli.dev_secrets import cli_data_converter
 from orders.temporal import DEFAULT_ADDRESS, connect, workflow_id
 
 ORDER_WORKFLOWS = 'WorkflowType = "OrderWorkflow"'
@@ -51,9 +52,12 @@ def configured_address(address: str | None = None) -> str:
 async def open_server(address: str | None = None) -> Server:
     """Connect with the project's data converter; `address` wins over TEMPORAL_ADDRESS."""
     where = configured_address(address)
+    converter = cli_data_converter()
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
-            client = await connect(**({"target_host": address} if address else {}))
+            client = await connect(
+                converter=converter, **({"target_host": address} if address else {})
+            )
     except (RuntimeError, TimeoutError, RPCError) as exc:
         raise Unreachable(
             f"cannot reach Temporal at {where}: is `make dev` running? "

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.worker import Replayer
 
+from cli.dev_secrets import cli_data_converter
 from workflows.order import OrderWorkflow
 
 
@@ -56,10 +56,11 @@ def _quiet_runtime() -> Runtime:
 
 
 def replayer(workflows: Sequence[type] = (OrderWorkflow,), *, quiet: bool = False) -> Replayer:
-    """What the orchestrator worker runs, as it runs it: the same workflows, the same converter."""
+    """What the orchestrator worker runs, as it runs it: the same workflows, the same converter
+    (so the same keys decrypt the history's payloads)."""
     return Replayer(
         workflows=list(workflows),
-        data_converter=pydantic_data_converter,
+        data_converter=cli_data_converter(),
         runtime=_quiet_runtime() if quiet else None,
     )
 

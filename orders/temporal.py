@@ -14,8 +14,10 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.envconfig import ClientConfig
+
+from orders.encryption import data_converter
 
 TASK_QUEUE = "orders"
 DEFAULT_ADDRESS = "localhost:7233"
@@ -46,15 +48,17 @@ def workflow_id(order_id: str) -> str:
     return f"order-{order_id}"
 
 
-async def connect(**overrides: Any) -> Client:
+async def connect(*, converter: DataConverter | None = None, **overrides: Any) -> Client:
     """Connect with Temporal's environment configuration and the project's data converter.
 
-    `overrides` (for example `target_host` in tests) win over the environment.
+    The converter encrypts payloads with the keys of `orders.encryption` (from the
+    environment unless `converter` is given) and raises `EncryptionNotConfigured` without
+    them. `overrides` (for example `target_host` in tests) win over the environment.
     """
     config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
     config.setdefault("target_host", DEFAULT_ADDRESS)
     config.update(overrides)
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    return await Client.connect(**config, data_converter=converter or data_converter())
 
 
 async def workflow_pollers(client: Client, task_queue: str = TASK_QUEUE) -> list[str]:

@@ -1,4 +1,4 @@
-"""Fixtures every test folder may use: the databases a store test runs on.
+"""Fixtures every test folder may use: the databases a store test runs on; the test payload key.
 
 `databases` is parametrized over SQLite and PostgreSQL, so a test that takes it runs on both.
 The PostgreSQL server is started once per session (see `tests.postgres`); where PostgreSQL is
@@ -12,8 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.codec_keys import use_test_keys
 from tests.databases import Databases
 from tests.postgres import PostgresServer, PostgresUnavailable
+
+# Before any fixture connects or starts a process: every Temporal client of the suite, and every
+# worker, API or `orders dev` it starts, encrypts payloads with the (public) test key.
+use_test_keys()
 
 BACKENDS = ("sqlite", "postgresql")
 

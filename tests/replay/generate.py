@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from cli import histories
+from tests.codec_keys import use_test_keys
 from tests.replay.committed import HISTORIES
 from tests.replay.scenarios import SCENARIOS
 from tests.replay.stack import local_stack
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("temporalio").setLevel(logging.ERROR)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     names = args.scenarios or list(SCENARIOS)
+    use_test_keys()  # the histories are encrypted with the test key, so the suite replays them
     asyncio.run(generate(args.out, names))
     log.info("%d histories written; check them with `pytest tests/replay`", len(names))
     return 0

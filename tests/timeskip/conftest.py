@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from cli.stack import executable
+from orders.encryption import data_converter
 from orders.temporal import SEARCH_ATTRIBUTES
 
 _INDEXED = {
@@ -28,7 +28,7 @@ _INDEXED = {
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     server = executable("temporal-test-server")  # `make install` puts it in the venv
     async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=server, data_converter=pydantic_data_converter
+        test_server_existing_path=server, data_converter=data_converter()
     ) as environment:
         # The workflow upserts these; the test server, like a real one, must know them first.
         await environment.client.operator_service.add_search_attributes(
