@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import uvicorn
 
+from orders.codec import CodecError
+from orders.encryption import data_converter
 from orders.settings import get_settings
 
 
 def main() -> None:
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        data_converter()  # no keys: refuse to start rather than store orders in plaintext
+    except CodecError as exc:
+        sys.exit(f"orders-api: {exc}")
     uvicorn.run(
         "api.main:create_app",
         factory=True,

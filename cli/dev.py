@@ -2,8 +2,13 @@
 
 Temporal dev server (SQLite in `$ORDERS_DATA_DIR`, WAL, Web UI) → nats-server with JetStream →
 the SMTP sink → the participant services → the side-effect consumers → the orchestrator worker
-→ the API, each once the one before answers. Each child's output is prefixed with its name;
-Ctrl-C or SIGTERM stops them all, in reverse order. The data stays for the next run.
+→ the API → the codec server, each once the one before answers. Each child's output is prefixed
+with its name; Ctrl-C or SIGTERM stops them all, in reverse order. The data stays for the next run.
+
+Payloads are encrypted (docs/encryption.md) with `ORDERS_CODEC_KEYS` when set, else with a key
+made under the data directory on first run; the Web UI decrypts them through the codec server,
+which trusts the UI's origin (the dev UI cannot send a token) and wants the token in
+`<data>/codec-server-token` from anyone else.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 from temporalio.client import Client
 
+from cli.dev_secrets import TOKEN_FILE, dev_keys_file, dev_token
 from cli.stack import (
     Process,
     executable,
@@ -33,6 +39,7 @@ from cli.stack import (
     temporal_ready,
     wait_until,
 )
+from orders.encryption import CodecSettings, data_converter
 from orders.temporal import connect, has_workflow_pollers
 
 SERVICES = ("inventory", "payment", "shipping")
@@ -54,6 +61,7 @@ class DevSettings(BaseSettings):
     loyalty_port: int = Field(default=8202, validation_alias="LOYALTY_PORT")
     analytics_port: int = Field(default=8203, validation_alias="ANALYTICS_PORT")
     api_port: int = Field(default=8000, validation_alias="ORDERS_API_PORT")
+    codec_server_port: int = Field(default=8089, validation_alias="ORDERS_CODEC_SERVER_PORT")
 
     def port_of(self, name: str) -> int:
         port: int = getattr(self, f"{name}_port")
@@ -71,6 +79,7 @@ class DevSettings(BaseSettings):
                 for name in (*SERVICES, *CONSUMERS)
             },
             "API": ("ORDERS_API_PORT", self.api_port),
+            "codec server": ("ORDERS_CODEC_SERVER_PORT", self.codec_server_port),
         }
 
 
@@ -83,24 +92,41 @@ class Component:
     within: float = 30.0
 
 
+def codec_env(data: Path) -> dict[str, str]:
+    """The keys every process that talks to Temporal gets: the environment's, else the dev key."""
+    if CodecSettings().configured:
+        return {}  # inherited from our environment, as set
+    return {"ORDERS_CODEC_KEYS_FILE": str(dev_keys_file(data))}
+
+
 def components(settings: DevSettings, data: Path) -> list[Component]:
     """Everything `orders dev` runs, in the order it starts."""
     temporal = f"127.0.0.1:{settings.temporal_port}"
     nats_url = f"nats://127.0.0.1:{settings.nats_port}"
     url = {name: f"http://127.0.0.1:{settings.port_of(name)}" for name in (*SERVICES, *CONSUMERS)}
+    codec_url = f"http://127.0.0.1:{settings.codec_server_port}"
+    keys = codec_env(data)
+    ui_origins = ",".join(
+        f"http://{host}:{settings.temporal_ui_port}" for host in ("localhost", "127.0.0.1")
+    )
 
     client: Client | None = None
 
     async def polled() -> bool:
         nonlocal client
-        client = client or await connect(target_host=temporal)  # once, not on every poll
+        if client is None:  # once, not on every poll
+            converter = data_converter(CodecSettings.model_validate(keys))
+            client = await connect(converter=converter, target_host=temporal)
         return await has_workflow_pollers(client)
 
     return [
         Component(
             "temporal",
             temporal_dev_server_argv(
-                data / "temporal.db", settings.temporal_port, settings.temporal_ui_port
+                data / "temporal.db",
+                settings.temporal_port,
+                settings.temporal_ui_port,
+                codec_endpoint=codec_url,
             ),
             temporal_ready(temporal),
             within=60,
@@ -148,6 +174,7 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
                 "TEMPORAL_ADDRESS": temporal,
                 "ORDERS_NATS_URL": nats_url,
                 **{f"ORDERS_{name.upper()}_URL": url[name] for name in SERVICES},
+                **keys,
             },
         ),
         Component(
@@ -159,6 +186,20 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
                 "ORDERS_API_PORT": str(settings.api_port),
                 "ORDERS_TEMPORAL_UI_URL": f"http://localhost:{settings.temporal_ui_port}",
                 "ORDERS_SHIPPING_URL": url["shipping"],
+                **keys,
+            },
+        ),
+        Component(
+            "codec-server",
+            [executable("orders-codec-server")],
+            http_ok(f"{codec_url}/healthz"),
+            {
+                "ORDERS_CODEC_SERVER_HOST": "127.0.0.1",
+                "ORDERS_CODEC_SERVER_PORT": str(settings.codec_server_port),
+                "ORDERS_CODEC_SERVER_TOKEN": dev_token(data),
+                "ORDERS_CODEC_SERVER_CORS_ORIGINS": ui_origins,
+                "ORDERS_CODEC_SERVER_TRUSTED_ORIGINS": ui_origins,
+                **keys,
             },
         ),
     ]
@@ -177,7 +218,9 @@ def banner(settings: DevSettings, data: Path) -> None:
     api = f"http://127.0.0.1:{settings.api_port}"
     say("ready")
     say(f"  API               {api}  (OpenAPI: {api}/docs)")
-    say(f"  Temporal Web UI   http://localhost:{settings.temporal_ui_port}")
+    codec = f"http://127.0.0.1:{settings.codec_server_port}"
+    say(f"  Temporal Web UI   http://localhost:{settings.temporal_ui_port}  (payloads decrypted)")
+    say(f"  codec server      {codec}  (token in {data / TOKEN_FILE})")
     say(f"  Temporal gRPC     127.0.0.1:{settings.temporal_port}")
     say(f"  NATS JetStream    nats://127.0.0.1:{settings.nats_port}")
     for name in (*SERVICES, *CONSUMERS):

@@ -8,6 +8,7 @@ import typer
 
 from cli import (
     audit_command,
+    codec_commands,
     dlq_commands,
     events_commands,
     history_commands,
@@ -45,6 +46,7 @@ app.command()(order_commands.cancel)
 app.add_typer(dlq_commands.dlq_app, name="dlq")
 app.add_typer(events_commands.events_app, name="events")
 app.add_typer(history_commands.history_app, name="history")
+app.add_typer(codec_commands.codec_app, name="codec")
 app.command("replay")(history_commands.replay_command)
 app.command("audit")(audit_command.audit_command)
 

@@ -44,8 +44,13 @@ def executable(name: str) -> str:
     return found
 
 
-def temporal_dev_server_argv(db_file: Path, port: int, ui_port: int | None) -> list[str]:
-    """`temporal server start-dev` on a SQLite file in WAL mode, search attributes registered."""
+def temporal_dev_server_argv(
+    db_file: Path, port: int, ui_port: int | None, codec_endpoint: str | None = None
+) -> list[str]:
+    """`temporal server start-dev` on a SQLite file in WAL mode, search attributes registered.
+
+    With `codec_endpoint` (a codec server's URL) the Web UI decrypts payloads through it.
+    """
     argv = [
         executable("temporal"),
         "server",
@@ -65,6 +70,8 @@ def temporal_dev_server_argv(db_file: Path, port: int, ui_port: int | None) -> l
     for name, kind in SEARCH_ATTRIBUTES.items():
         argv += ["--search-attribute", f"{name}={kind}"]
     argv += ["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]
+    if codec_endpoint is not None and ui_port is not None:
+        argv += ["--ui-codec-endpoint", codec_endpoint]
     return argv
 
 

@@ -3,7 +3,8 @@
 Run it with `orders-worker`. It connects with Temporal's environment configuration
 (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS, or a `temporal.toml` profile),
 reaches the participants at `ORDERS_INVENTORY_URL`, `ORDERS_PAYMENT_URL`, `ORDERS_SHIPPING_URL`,
-and publishes order events to NATS at `ORDERS_NATS_URL`.
+and publishes order events to NATS at `ORDERS_NATS_URL`. It refuses to start without payload keys
+(`ORDERS_CODEC_KEYS`, see docs/encryption.md).
 SIGTERM or SIGINT stops polling and lets running activities finish before it exits.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -24,6 +26,8 @@ from activities.events import EventActivities
 from activities.inventory import InventoryActivities
 from activities.payment import PaymentActivities
 from activities.shipping import ShippingActivities
+from orders.codec import CodecError
+from orders.encryption import data_converter
 from orders.settings import Settings, get_settings
 from orders.temporal import connect
 from workflows.order import OrderWorkflow
@@ -81,6 +85,10 @@ async def serve(settings: Settings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        data_converter()  # no keys: refuse before connecting, in one line, not a traceback
+    except CodecError as exc:
+        sys.exit(f"orders-worker: {exc}")
     asyncio.run(serve(get_settings()))
 
 

@@ -18,6 +18,7 @@ PORTS = (
     *SERVICES,
     *CONSUMERS,
     "api",
+    "codec_server",
 )
 
 

@@ -89,6 +89,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
         "NOTIFICATION_PORT": str(free_port()),
         "LOYALTY_PORT": str(free_port()),
         "ANALYTICS_PORT": str(free_port()),
+        "ORDERS_CODEC_SERVER_PORT": str(free_port()),
     }
 
 
