@@ -23,7 +23,10 @@ from fastapi import FastAPI
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
+from api.codec_server.app import create_app as codec_server_app
+from api.codec_server.settings import CodecServerSettings
 from api.main import create_app as api_app
+from orders.encryption import CodecSettings, codec
 from orders.settings import Settings
 from services.inventory.app import create_app as inventory_app
 from services.inventory.settings import InventorySettings
@@ -32,6 +35,7 @@ from services.payment.settings import PaymentSettings
 from services.shipping.app import create_app as shipping_app
 from services.shipping.settings import ShippingSettings
 from services.smtp_sink.settings import SmtpSinkSettings
+from tests.codec_keys import TEST_KEYS
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
 from workers.loyalty.app import create_app as loyalty_app
@@ -41,7 +45,12 @@ from workers.notification.settings import NotificationSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = shutil.which("docker-compose")
-SECRETS = {"POSTGRES_PASSWORD": "orders-secret", "TEMPORAL_DB_PASSWORD": "temporal-secret"}
+SECRETS = {
+    "POSTGRES_PASSWORD": "orders-secret",
+    "TEMPORAL_DB_PASSWORD": "temporal-secret",
+    "ORDERS_CODEC_KEYS": TEST_KEYS,
+    "ORDERS_CODEC_SERVER_TOKEN": "codec-token",
+}
 
 # Temporal's environment configuration, as `orders.temporal.connect` loads it
 # (`temporalio.envconfig.ClientConfig`); `TEMPORAL_GRPC_META_*` is a prefix.
@@ -154,11 +163,28 @@ def _consumer(
     )
 
 
+def _codec_server() -> Role:
+    def app() -> FastAPI:
+        keys = codec()
+        assert keys is not None
+        return codec_server_app(CodecServerSettings(), keys)
+
+    def listens() -> tuple[str, int]:
+        settings = CodecServerSettings()
+        return settings.host, settings.port
+
+    return Role((CodecServerSettings, CodecSettings), app=app, listens=listens)
+
+
 ROLES: dict[str, Role] = {
     "orders-api": Role(
-        (Settings,), temporal=True, app=lambda: api_app(Settings()), listens=_api_listens
+        (Settings, CodecSettings),
+        temporal=True,
+        app=lambda: api_app(Settings()),
+        listens=_api_listens,
     ),
-    "orders-worker": Role((Settings,), temporal=True),
+    "orders-worker": Role((Settings, CodecSettings), temporal=True),
+    "orders-codec-server": _codec_server(),
     "orders-inventory": _service(InventorySettings, inventory_app),
     "orders-payment": _service(PaymentSettings, payment_app),
     "orders-shipping": _service(ShippingSettings, shipping_app),
