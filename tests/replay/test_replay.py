@@ -136,3 +136,15 @@ async def test_the_committed_set_catches_each_careless_change() -> None:
         failed = [outcome for outcome in outcomes if not outcome.ok]
         assert failed, f"no committed history reaches what {variant.__name__} changes"
         assert all("NondeterminismError" in (o.error or "") for o in failed)
+
+
+def _input_encoding(recorded: WorkflowHistory) -> bytes:
+    started = recorded.events[0].workflow_execution_started_event_attributes
+    return bytes(started.input.payloads[0].metadata["encoding"])
+
+
+def test_the_histories_are_encrypted_but_the_one_recorded_before_encryption() -> None:
+    """Recorded with the test key (tests/codec_keys.py); the older one replays in plaintext."""
+    for path in FILES:
+        expected = b"json/plain" if BEFORE_PATCH in path.parents else b"binary/encrypted"
+        assert _input_encoding(histories.read(path)) == expected, name_of(path)
