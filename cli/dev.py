@@ -92,11 +92,14 @@ class Component:
     within: float = 30.0
 
 
-def codec_env(data: Path) -> dict[str, str]:
-    """The keys every process that talks to Temporal gets: the environment's, else the dev key."""
-    if CodecSettings().configured:
-        return {}  # inherited from our environment, as set
-    return {"ORDERS_CODEC_KEYS_FILE": str(dev_keys_file(data))}
+def codec_keys(data: Path) -> tuple[CodecSettings, dict[str, str]]:
+    """The keys every process that talks to Temporal gets: the environment's (inherited as
+    set), else the dev key under `data`; and the variables that pass them on."""
+    settings = CodecSettings()
+    if settings.configured:
+        return settings, {}
+    path = dev_keys_file(data)
+    return CodecSettings(keys_file=path), {"ORDERS_CODEC_KEYS_FILE": str(path)}
 
 
 def components(settings: DevSettings, data: Path) -> list[Component]:
@@ -105,7 +108,7 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
     nats_url = f"nats://127.0.0.1:{settings.nats_port}"
     url = {name: f"http://127.0.0.1:{settings.port_of(name)}" for name in (*SERVICES, *CONSUMERS)}
     codec_url = f"http://127.0.0.1:{settings.codec_server_port}"
-    keys = codec_env(data)
+    codec_settings, keys = codec_keys(data)
     ui_origins = ",".join(
         f"http://{host}:{settings.temporal_ui_port}" for host in ("localhost", "127.0.0.1")
     )
@@ -115,7 +118,7 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
     async def polled() -> bool:
         nonlocal client
         if client is None:  # once, not on every poll
-            converter = data_converter(CodecSettings.model_validate(keys))
+            converter = data_converter(codec_settings)
             client = await connect(converter=converter, target_host=temporal)
         return await has_workflow_pollers(client)
 

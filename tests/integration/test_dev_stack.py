@@ -75,8 +75,10 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture
 def stack_env(tmp_path: Path) -> dict[str, str]:
+    # Without the suite's test key: `orders dev` makes and keeps its own, as on a fresh checkout.
+    without_keys = {k: v for k, v in os.environ.items() if not k.startswith("ORDERS_CODEC_")}
     return {
-        **os.environ,
+        **without_keys,
         "ORDERS_DATA_DIR": str(tmp_path / "data"),
         "TEMPORAL_PORT": str(free_port()),
         "TEMPORAL_UI_PORT": str(free_port()),
@@ -143,8 +145,13 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
         "analytics",
         "worker",
         "api",
+        "codec-server",
     ):
         assert any(line.startswith(f"{name:<12}| ") for line in output.splitlines()), name
+    data = Path(stack_env["ORDERS_DATA_DIR"])
+    key = (data / "codec-keys").read_text()
+    assert (data / "codec-keys").stat().st_mode & 0o777 == 0o600
+    assert key.split(":", 1)[1].strip() not in output  # the key is never echoed
 
     api = f"http://127.0.0.1:{stack_env['ORDERS_API_PORT']}"
     shipping = f"http://127.0.0.1:{stack_env['SHIPPING_PORT']}"
@@ -182,6 +189,7 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
         return bool(order["status"] == "CANCELLED")
 
     await poll(cancelled, what="the slow order cancelled")
+    await codec_server_decodes(stack_env, happy)
 
     children = descendants(dev_stack.pid)
     assert len(children) >= 11
@@ -195,8 +203,47 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
         await ready(again, tmp_path / "again.log")
         [order] = await orders_json(env, "status", happy)
         assert (order["order_id"], order["status"]) == (happy, "COMPLETED")
+        assert (data / "codec-keys").read_text() == key  # the same key: old orders still decode
         again.send_signal(signal.SIGTERM)
         assert again.wait(timeout=60) == 0
+
+
+def started_input(history_file: Path) -> dict[str, Any]:
+    exported = json.loads(history_file.read_text())
+    started = exported["events"][0]["workflowExecutionStartedEventAttributes"]
+    return {"payloads": started["input"]["payloads"]}
+
+
+async def codec_server_decodes(env: dict[str, str], order_id: str) -> None:
+    """The Web UI is pointed at the codec server, which decrypts for it and for the token only;
+    `orders history export` finds the dev key by itself."""
+    data = Path(env["ORDERS_DATA_DIR"])
+    codec = f"http://127.0.0.1:{env['ORDERS_CODEC_SERVER_PORT']}"
+    ui = f"http://localhost:{env['TEMPORAL_UI_PORT']}"
+    async with httpx.AsyncClient(timeout=10) as http:
+        settings = (await http.get(f"{ui}/api/v1/settings")).json()
+        assert settings["Codec"]["Endpoint"] == codec
+        code, out = await orders(
+            env,
+            "history",
+            "export",
+            order_id,
+            "--out",
+            str(data / "exported"),
+            "--address",
+            f"127.0.0.1:{env['TEMPORAL_PORT']}",
+        )
+        assert code == 0, out
+        body = started_input(Path(out.strip().splitlines()[-1]))
+        token = (data / "codec-server-token").read_text().strip()
+        for headers, status in [
+            ({"Authorization": f"Bearer {token}"}, 200),
+            ({"Origin": ui}, 200),
+            ({}, 401),
+            ({"Authorization": "Bearer guess"}, 403),
+        ]:
+            answer = await http.post(f"{codec}/decode", json=body, headers=headers)
+            assert answer.status_code == status, (headers, answer.text)
 
 
 def test_orders_dev_names_a_port_that_is_taken(stack_env: dict[str, str]) -> None:
