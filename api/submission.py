@@ -85,11 +85,10 @@ def _start_options(order: OrderInput, settings: Settings) -> dict[str, Any]:
 def _static_details(order: OrderInput) -> str:
     """Markdown for the Web UI: every line of the order and where it ships."""
     address = order.shipping_address
-    rows = "\n".join(f"| {item.sku} | {item.quantity} |" for item in order.items)
+    lines = "\n".join(f"- {item.quantity} x {item.sku}" for item in order.items)
     return (
         f"Order **{order.order_id}** for customer **{order.customer_id}**, "
-        f"paid in {order.currency}, shipping to {address.city}, {address.country}.\n\n"
-        f"| SKU | quantity |\n|---|---|\n{rows}"
+        f"paid in {order.currency}, shipping to {address.city}, {address.country}.\n\n{lines}"
     )
 
 

@@ -27,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
 MAX_LINES_NAMED = 3
 """Past this many lines a summary counts them instead of naming them: summaries are one line."""
 
-_MARK = {Outcome.SUCCEEDED: "✅", Outcome.FAILED: "❌", Outcome.RUNNING: "⏳"}
+# Marks every font has (no emoji): the UI renders these in whatever the viewer's browser has.
+_MARK = {Outcome.SUCCEEDED: "✓", Outcome.FAILED: "✗", Outcome.RUNNING: "…"}
 
 
 @dataclass(frozen=True)
