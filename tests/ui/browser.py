@@ -116,6 +116,11 @@ class Browser:
             return False
         return True
 
+    def scroll_to(self, text: str) -> None:
+        """Bring the first element whose text contains `text` to the middle of the window."""
+        element = self.driver.find_element(By.XPATH, f"//*[contains(text(), {text!r})]")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+
     def screenshot(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.driver.save_screenshot(str(path))
