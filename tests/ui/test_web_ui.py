@@ -116,7 +116,7 @@ async def shot(browser: Browser, path: Path) -> None:
 
 
 async def test_a_completed_order_is_listed_under_its_status(
-    orders: Orders, browser: Browser, artifacts: Path
+    browser: Browser, orders: Orders, artifacts: Path
 ) -> None:
     url = list_url(orders.completed.page, f'OrderStatus="COMPLETED" AND CustomerId="{CUSTOMER}"')
     page = await look(browser, url, [f"order-{orders.completed.order_id}"])
@@ -126,7 +126,7 @@ async def test_a_completed_order_is_listed_under_its_status(
 
 
 async def test_a_completed_order_shows_its_summary_and_current_details(
-    orders: Orders, browser: Browser, artifacts: Path
+    browser: Browser, orders: Orders, artifacts: Path
 ) -> None:
     order_id = orders.completed.order_id
     await look(browser, orders.completed.page, ["charge_payment • Charge 30.00 USD"])
@@ -144,7 +144,7 @@ async def test_a_completed_order_shows_its_summary_and_current_details(
 
 
 async def test_a_declined_order_shows_its_summary_and_compensations(
-    orders: Orders, browser: Browser, artifacts: Path
+    browser: Browser, orders: Orders, artifacts: Path
 ) -> None:
     order_id = orders.declined.order_id
     # The timeline names each activity and its summary; the current details give their order.
@@ -174,7 +174,7 @@ async def test_a_declined_order_shows_its_summary_and_compensations(
 
 
 async def test_a_cancelled_order_shows_what_was_undone(
-    orders: Orders, browser: Browser, artifacts: Path
+    browser: Browser, orders: Orders, artifacts: Path
 ) -> None:
     order_id = orders.cancelled.order_id
     await look(
