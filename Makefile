@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test lint typecheck pytest chaos schemas histories clean
+.PHONY: install dev test lint typecheck pytest chaos schemas histories ui screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,16 @@ schemas: $(STAMP)  ## regenerate schemas/events/*.json from the event models
 
 histories: $(STAMP)  ## re-record tests/replay/histories/*.json from real runs on a fresh stack
 	$(BIN)/python -m tests.replay.generate
+
+ARTIFACTS ?= $(or $(ORDERS_TEST_ARTIFACTS),.data/test-artifacts)
+SCREENSHOTS := list-completed order-completed order-compensated order-compensated-timeline \
+	order-cancelled
+ui: $(STAMP)  ## the Web UI tests in headless Chromium; screenshots land in $(ARTIFACTS)/ui
+	$(BIN)/pytest tests/ui -q
+
+screenshots: ui  ## refresh the README's images in docs/images/ from a run of the Web UI tests
+	mkdir -p docs/images
+	for name in $(SCREENSHOTS); do cp $(ARTIFACTS)/ui/$$name.png docs/images/; done
 
 clean:
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .pytest_cache

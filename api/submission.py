@@ -37,6 +37,7 @@ from orders.models import OrderInput, OrderState, OrderStatus, SettledRequest, o
 from orders.problems import ProblemError
 from orders.settings import Settings
 from orders.temporal import CUSTOMER_ID, ORDER_STATUS, workflow_id
+from workflows.details import describe_lines
 from workflows.order import ORDER_CONFLICT, OrderWorkflow
 
 T = TypeVar("T")
@@ -59,7 +60,6 @@ def conflict(order_id: str) -> ProblemError:
 
 
 def _start_options(order: OrderInput, settings: Settings) -> dict[str, Any]:
-    items = sum(item.quantity for item in order.items)
     return {
         "id": workflow_id(order.order_id),
         "task_queue": settings.task_queue,
@@ -72,11 +72,24 @@ def _start_options(order: OrderInput, settings: Settings) -> dict[str, Any]:
                 SearchAttributePair(CUSTOMER_ID, order.customer_id),
             ]
         ),
+        # The total is priced by the catalog when inventory is reserved, after the start: the
+        # current details and `OrderTotal` carry it, the static summary says where it will be.
         "static_summary": (
-            f"Order {order.order_id}: {items} items in {len(order.items)} lines "
-            f"for {order.customer_id}, paid in {order.currency}"
+            f"Order {order.order_id} · customer {order.customer_id} · "
+            f"{describe_lines(order.items)} · total in {order.currency}, priced at reservation"
         ),
+        "static_details": _static_details(order),
     }
+
+
+def _static_details(order: OrderInput) -> str:
+    """Markdown for the Web UI: every line of the order and where it ships."""
+    address = order.shipping_address
+    lines = "\n".join(f"- {item.quantity} x {item.sku}" for item in order.items)
+    return (
+        f"Order **{order.order_id}** for customer **{order.customer_id}**, "
+        f"paid in {order.currency}, shipping to {address.city}, {address.country}.\n\n{lines}"
+    )
 
 
 def _received(order: OrderInput) -> OrderState:

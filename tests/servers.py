@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import sys
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 from cli.stack import (
     Process,
+    executable,
     free_port,
     http_ok,
     temporal_dev_server_argv,
@@ -25,18 +27,50 @@ def _stopped(process: Process) -> None:
     process.stop()
 
 
-async def start_temporal(data: Path, stack: AsyncExitStack) -> str:
-    port = free_port()
-    server = Process(
-        "temporal", temporal_dev_server_argv(data / "temporal.db", port, None), log=data / "log"
-    )
+@dataclass(frozen=True)
+class TemporalDevServer:
+    address: str
+    """host:port of the frontend, for clients and workers."""
+    ui_url: str | None
+    """The Web UI's base URL, when it was asked for."""
+
+
+async def start_temporal(
+    data: Path, stack: AsyncExitStack, *, ui: bool = False
+) -> TemporalDevServer:
+    """A dev server on free ports. With `ui` it serves the Web UI too, which decrypts payloads
+    through a codec server started beside it (trusting the UI's origin, as `orders dev` does)."""
+    port, ui_port = free_port(), free_port() if ui else None
+    codec_url = None
+    if ui_port is not None:
+        codec_port, origins = free_port(), f"http://127.0.0.1:{ui_port},http://localhost:{ui_port}"
+        codec_url = f"http://127.0.0.1:{codec_port}"
+        codec = Process(
+            "codec-server",
+            [executable("orders-codec-server")],
+            {
+                "ORDERS_CODEC_SERVER_HOST": "127.0.0.1",
+                "ORDERS_CODEC_SERVER_PORT": str(codec_port),
+                "ORDERS_CODEC_SERVER_CORS_ORIGINS": origins,
+                "ORDERS_CODEC_SERVER_TRUSTED_ORIGINS": origins,
+            },
+            log=data / "codec-server.log",
+        )
+        codec.start()
+        stack.callback(_stopped, codec)
+        await wait_until(http_ok(f"{codec_url}/healthz"), what="the codec server", process=codec)
+    argv = temporal_dev_server_argv(data / "temporal.db", port, ui_port, codec_url)
+    server = Process("temporal", argv, log=data / "log")
     server.start()
     stack.callback(_stopped, server)
     address = f"127.0.0.1:{port}"
     await wait_until(
         temporal_ready(address), what="the Temporal dev server", within=60, process=server
     )
-    return address
+    ui_url = None if ui_port is None else f"http://127.0.0.1:{ui_port}"
+    if ui_url is not None:
+        await wait_until(http_ok(ui_url), what="the Temporal Web UI", within=60, process=server)
+    return TemporalDevServer(address, ui_url)
 
 
 async def start_participants(data: Path, stack: AsyncExitStack) -> Participants:

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from orders.temporal import CUSTOMER_ID, ORDER_STATUS, ORDER_TOTAL, ActivityName
     from workflows import order_events
+    from workflows.details import Waiting, current_details, describe_lines, undo_summary
     from workflows.failures import attempts_of, failure_of
     from workflows.policies import (
         PUBLISH_ATTEMPT_TIMEOUT,
@@ -67,14 +68,11 @@ PUBLISH_ON_COMPENSATION_FAILED = "publish-on-compensation-failed"
 class _Undo:
     name: Compensation
     activity: ActivityName
-    summary: str
 
 
-RELEASE = _Undo(Compensation.RELEASE_INVENTORY, ActivityName.RELEASE_INVENTORY, "Release inventory")
-REFUND = _Undo(Compensation.REFUND_PAYMENT, ActivityName.REFUND_PAYMENT, "Refund payment")
-CANCEL_SHIPMENT = _Undo(
-    Compensation.CANCEL_SHIPMENT, ActivityName.CANCEL_SHIPMENT, "Cancel shipment"
-)
+RELEASE = _Undo(Compensation.RELEASE_INVENTORY, ActivityName.RELEASE_INVENTORY)
+REFUND = _Undo(Compensation.REFUND_PAYMENT, ActivityName.REFUND_PAYMENT)
+CANCEL_SHIPMENT = _Undo(Compensation.CANCEL_SHIPMENT, ActivityName.CANCEL_SHIPMENT)
 
 
 class _CancelRequested(Exception):
@@ -120,6 +118,9 @@ class OrderWorkflow:
         self._undo: list[_Undo] = []
         self._reservation: Reservation | None = None
         self._shipment: Shipment | None = None
+        # What the Web UI's current details say the order waits on, and the undos not yet run.
+        self._waiting: Waiting | None = None
+        self._undos_left: list[str] = []
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderState:
@@ -134,7 +135,7 @@ class OrderWorkflow:
                 ),
                 Reservation,
                 undo=RELEASE,
-                summary=f"Reserve {sum(item.quantity for item in order.items)} items",
+                summary=f"Reserve {describe_lines(order.items)}",
             )
             self._reservation = reservation
             self._state.reservation_id = reservation.id
@@ -289,7 +290,7 @@ class OrderWorkflow:
             summary=summary,
         )
         try:
-            result = await self._settle(handle)
+            result = await self._settle(handle, f"{summary} (`{activity.value}`)")
         except ActivityError as err:
             self._finish(record, Outcome.FAILED, attempts_of(err), failure_of(err, step).message)
             raise
@@ -300,7 +301,10 @@ class OrderWorkflow:
         """Run the registered undos in reverse; return the names of those that failed for good."""
         self._transition(OrderStatus.COMPENSATING)
         left: list[str] = []
-        for item in reversed(self._undo):
+        undos = list(reversed(self._undo))
+        for position, item in enumerate(undos):
+            self._undos_left = [later.name.value for later in undos[position + 1 :]]
+            summary = undo_summary(item.name, self._state)
             record = StepRecord(name=item.name, outcome=Outcome.RUNNING, started_at=workflow.now())
             self._state.compensations.append(record)
             handle = workflow.start_activity(
@@ -310,10 +314,10 @@ class OrderWorkflow:
                 start_to_close_timeout=UNDO_ATTEMPT_TIMEOUT,
                 schedule_to_close_timeout=UNDO_DEADLINE,
                 retry_policy=UNDO_RETRY,
-                summary=item.summary,
+                summary=summary,
             )
             try:
-                result = await self._settle(handle)
+                result = await self._settle(handle, f"{summary} (`{item.activity.value}`)")
             except ActivityError as err:
                 message = failure_of(err, item.name).message
                 self._finish(record, Outcome.FAILED, attempts_of(err), message)
@@ -324,20 +328,27 @@ class OrderWorkflow:
                 continue
             detail = f"undid {', '.join(result.undone)}" if result.undone else "nothing to undo"
             self._finish(record, Outcome.SUCCEEDED, result.attempt, detail)
+        self._undos_left = []
         return left
 
-    async def _settle(self, handle: workflow.ActivityHandle[T]) -> T:
+    async def _settle(self, handle: workflow.ActivityHandle[T], waiting_on: str) -> T:
         """Await an activity, letting it settle even if the workflow is cancelled meanwhile.
 
         A cancelled HTTP call may still take effect; undoing before it lands would miss it. So a
         Temporal cancellation becomes a cancel request, honoured once the call has settled.
+        `waiting_on` is what the current details say meanwhile.
         """
-        while True:
-            try:
-                await workflow.wait([handle])
-                return handle.result()
-            except asyncio.CancelledError:
-                self._request_cancel("workflow cancellation requested")
+        self._waiting = Waiting(on=waiting_on, since=workflow.now())
+        self._show()
+        try:
+            while True:
+                try:
+                    await workflow.wait([handle])
+                    return handle.result()
+                except asyncio.CancelledError:
+                    self._request_cancel("workflow cancellation requested")
+        finally:
+            self._waiting = None
 
     # --- the closing fact -------------------------------------------------------------------
 
@@ -351,10 +362,14 @@ class OrderWorkflow:
             summary=f"Publish {event.type.value}",
         )
         try:
-            result = await self._settle(handle)
+            result = await self._settle(
+                handle, f"Publish {event.type.value} (retried until the bus takes it)"
+            )
         except ActivityError as err:  # only a non-retryable bug gets here; the order stands
             workflow.logger.error("order %s: publish failed: %s", self._order.order_id, err)
             return
+        finally:
+            self._show()
         self._state.events.append(result.event_id)
 
     @staticmethod
@@ -367,6 +382,7 @@ class OrderWorkflow:
     def _request_cancel(self, reason: str) -> None:
         if self._state.cancel_reason is None and not self._state.status.is_terminal:
             self._state.cancel_reason = reason
+            self._show()
 
     def _raise_if_cancel_requested(self) -> None:
         if self._state.cancel_reason is not None:
@@ -383,12 +399,17 @@ class OrderWorkflow:
                 ORDER_TOTAL.value_set(to_major_units(self._state.total, self._state.currency))
             )
         workflow.upsert_search_attributes(updates)
+        self._show()
 
-    @staticmethod
+    def _show(self) -> None:
+        """Refresh the Web UI's current details (a query answer, not a command in the history)."""
+        workflow.set_current_details(current_details(self._state, self._waiting, self._undos_left))
+
     def _finish(
-        record: StepRecord, outcome: Outcome, attempts: int, detail: str | None = None
+        self, record: StepRecord, outcome: Outcome, attempts: int, detail: str | None = None
     ) -> None:
         record.outcome = outcome
         record.attempts = attempts
         record.finished_at = workflow.now()
         record.detail = detail
+        self._show()

@@ -47,7 +47,7 @@ def _folders(data: Path, *names: str) -> list[Path]:
 async def local_stack(data: Path) -> AsyncIterator[Stack]:
     temporal, nats_data, services = _folders(data, "temporal", "nats", "participants")
     async with AsyncExitStack() as stack:
-        address = await start_temporal(temporal, stack)
+        address = (await start_temporal(temporal, stack)).address
         nats = NatsServer(nats_data, free_port())
         await nats.start()
         stack.callback(nats.stop)
