@@ -22,6 +22,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 from temporalio.client import Client
 
+from cli.dev_secrets import DevSecrets, dev_secrets
 from cli.stack import (
     Process,
     executable,
@@ -83,8 +84,9 @@ class Component:
     within: float = 30.0
 
 
-def components(settings: DevSettings, data: Path) -> list[Component]:
+def components(settings: DevSettings, data: Path, secrets: DevSecrets) -> list[Component]:
     """Everything `orders dev` runs, in the order it starts."""
+    token = {"ORDERS_SERVICE_TOKEN": secrets.service_token}
     temporal = f"127.0.0.1:{settings.temporal_port}"
     nats_url = f"nats://127.0.0.1:{settings.nats_port}"
     url = {name: f"http://127.0.0.1:{settings.port_of(name)}" for name in (*SERVICES, *CONSUMERS)}
@@ -122,6 +124,9 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
                 {
                     f"{name.upper()}_PORT": str(settings.port_of(name)),
                     f"{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
+                    # The local stack is where fault injection is the point.
+                    f"{name.upper()}_ENABLE_ADMIN": "true",
+                    **token,
                 },
             )
             for name in SERVICES
@@ -136,6 +141,7 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
                     f"{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
                     "ORDERS_NATS_URL": nats_url,
                     "NOTIFICATION_SMTP_PORT": str(settings.smtp_port),
+                    **token,
                 },
             )
             for name in CONSUMERS
@@ -148,6 +154,7 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
                 "TEMPORAL_ADDRESS": temporal,
                 "ORDERS_NATS_URL": nats_url,
                 **{f"ORDERS_{name.upper()}_URL": url[name] for name in SERVICES},
+                **token,
             },
         ),
         Component(
@@ -159,6 +166,7 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
                 "ORDERS_API_PORT": str(settings.api_port),
                 "ORDERS_TEMPORAL_UI_URL": f"http://localhost:{settings.temporal_ui_port}",
                 "ORDERS_SHIPPING_URL": url["shipping"],
+                "ORDERS_API_KEYS_FILE": str(secrets.keys_file),
             },
         ),
     ]
@@ -173,10 +181,12 @@ def say(message: str) -> None:
     typer.echo(f"{'dev':<12}| {message}")
 
 
-def banner(settings: DevSettings, data: Path) -> None:
+def banner(settings: DevSettings, data: Path, secrets: DevSecrets) -> None:
     api = f"http://127.0.0.1:{settings.api_port}"
     say("ready")
     say(f"  API               {api}  (OpenAPI: {api}/docs)")
+    say(f"  dev API key       {secrets.api_key}")
+    say(f"                    (every scope; in {data / 'dev-api-key'}, which `orders` reads)")
     say(f"  Temporal Web UI   http://localhost:{settings.temporal_ui_port}")
     say(f"  Temporal gRPC     127.0.0.1:{settings.temporal_port}")
     say(f"  NATS JetStream    nats://127.0.0.1:{settings.nats_port}")
@@ -201,6 +211,7 @@ async def run_dev(settings: DevSettings) -> int:
 
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
+    secrets = dev_secrets(data)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -208,7 +219,7 @@ async def run_dev(settings: DevSettings) -> int:
 
     started: list[Process] = []
     try:
-        for component in components(settings, data):
+        for component in components(settings, data, secrets):
             process = Process(
                 component.name,
                 component.argv,
@@ -223,7 +234,7 @@ async def run_dev(settings: DevSettings) -> int:
             )
             if stop.is_set():
                 return 0
-        banner(settings, data)
+        banner(settings, data, secrets)
         while not stop.is_set():
             dead = [process for process in started if not process.alive]
             if dead:

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
+from api.auth.settings import AuthSettings
 from api.main import create_app as api_app
 from orders.settings import Settings
 from services.inventory.app import create_app as inventory_app
@@ -41,7 +42,11 @@ from workers.notification.settings import NotificationSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = shutil.which("docker-compose")
-SECRETS = {"POSTGRES_PASSWORD": "orders-secret", "TEMPORAL_DB_PASSWORD": "temporal-secret"}
+SECRETS = {
+    "POSTGRES_PASSWORD": "orders-secret",
+    "TEMPORAL_DB_PASSWORD": "temporal-secret",
+    "ORDERS_SERVICE_TOKEN": "service-secret",
+}
 
 # Temporal's environment configuration, as `orders.temporal.connect` loads it
 # (`temporalio.envconfig.ClientConfig`); `TEMPORAL_GRPC_META_*` is a prefix.
@@ -156,7 +161,10 @@ def _consumer(
 
 ROLES: dict[str, Role] = {
     "orders-api": Role(
-        (Settings,), temporal=True, app=lambda: api_app(Settings()), listens=_api_listens
+        (Settings, AuthSettings),
+        temporal=True,
+        app=lambda: api_app(Settings(), auth=AuthSettings()),
+        listens=_api_listens,
     ),
     "orders-worker": Role((Settings,), temporal=True),
     "orders-inventory": _service(InventorySettings, inventory_app),

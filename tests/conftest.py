@@ -7,6 +7,7 @@ not installed, the `postgresql` variants skip and say why.
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,6 +15,11 @@ import pytest
 
 from tests.databases import Databases
 from tests.postgres import PostgresServer, PostgresUnavailable
+from tests.tokens import SERVICE_TOKEN
+
+# Every settings object the tests build, and every server process they start, reads the same
+# service token, as a deployed fleet does; the tests' own clients send `SERVICE_HEADERS`.
+os.environ["ORDERS_SERVICE_TOKEN"] = SERVICE_TOKEN
 
 BACKENDS = ("sqlite", "postgresql")
 

@@ -35,10 +35,14 @@ log = logging.getLogger("orders.worker")
 async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
     """Build the worker with one pooled HTTP client per participant, run it, shut it down."""
     async with AsyncExitStack() as stack:
+        token = settings.service_token
+        headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
 
         async def http(base_url: str) -> httpx.AsyncClient:
             return await stack.enter_async_context(
-                httpx.AsyncClient(base_url=base_url, timeout=settings.http_timeout_seconds)
+                httpx.AsyncClient(
+                    base_url=base_url, timeout=settings.http_timeout_seconds, headers=headers
+                )
             )
 
         inventory = InventoryActivities(await http(settings.inventory_url))
@@ -81,7 +85,11 @@ async def serve(settings: Settings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(serve(get_settings()))
+    settings = get_settings()
+    if settings.service_token is None:
+        # Every participant would refuse the activities: fail now, in one clear line.
+        raise SystemExit("orders-worker: set ORDERS_SERVICE_TOKEN, the participants' bearer token")
+    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":
