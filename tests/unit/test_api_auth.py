@@ -17,7 +17,9 @@ from api.auth.keys import KeyFile, KeyStore, digest, key_id_of, new_key
 from api.auth.rate_limit import RateLimiter
 from api.auth.scopes import ALL_SCOPES, Principal, Scope, parse_scopes
 from api.auth.settings import AuthSettings
+from orders.models import ChargePaymentInput
 from orders.problems import ProblemError
+from tests.integration.participants import new_order
 
 
 def test_keys_are_high_entropy_and_carry_their_id() -> None:
@@ -107,3 +109,10 @@ def test_the_rate_limiter_is_a_token_bucket_per_subject() -> None:
     assert limiter.take("a") is not None
     now[0] += 100
     assert [limiter.take("a") for _ in range(3)] == [None, None, None]  # refilled to the burst
+
+
+def test_payment_tokens_stay_out_of_reprs() -> None:
+    order = new_order(payment_token="tok_do_not_log")
+    charge = ChargePaymentInput(order_id="o", amount=1, currency="USD", token="tok_do_not_log")
+    for model in (order, charge):
+        assert "tok_do_not_log" not in repr(model) and "tok_do_not_log" not in str(model)
