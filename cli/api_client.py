@@ -134,7 +134,7 @@ class _Http:
             ) from exc
         if response.status_code in (401, 403) and self.hint:
             error = ApiError.from_response(response)
-            if error.code in ("unauthorized", "http_401", "http_403"):
+            if error.code in ("unauthorized", "insufficient_scope", "http_401", "http_403"):
                 error.detail = f"{self.what} refused the credentials ({error.detail}): {self.hint}"
                 error.errors = []
             raise error
