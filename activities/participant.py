@@ -19,7 +19,9 @@ from temporalio import activity
 
 from orders.errors import ContractViolation, ParticipantUnavailable, Rejection
 
-RETRYABLE_STATUS = frozenset({408, 425, 429})
+# 401/403 mean the fleet's service token is wrong (being rotated, mistyped): the order is not at
+# fault, so retry until an operator fixes it rather than fail the order.
+RETRYABLE_STATUS = frozenset({401, 403, 408, 425, 429})
 
 
 def idempotency_key(order_id: str, step: str) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api.auth.authenticate import Authenticator
+from api.auth.rate_limit import RateLimiter
+from api.auth.settings import AuthSettings, get_auth_settings
 from api.body_limit import BodyLimitMiddleware
 from api.routes import health, orders
 from api.temporal import TemporalGateway
@@ -15,16 +18,27 @@ DESCRIPTION = """\
 Place orders and follow them through their critical path — reserve inventory, charge payment,
 schedule shipment — run as a Temporal workflow with reverse-order compensation.
 
+Every `/orders` route needs `Authorization: Bearer <API key or JWT>` with a scope:
+`orders:place`, `orders:read`, `orders:cancel` for one's own orders, `orders:operate` for every
+customer's. Another customer's order answers 404, as a missing one does.
+
 Errors are RFC 9457 `application/problem+json` bodies with a machine-readable `code`.
 """
 
 
-def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    client: Client | None = None,
+    auth: AuthSettings | None = None,
+) -> FastAPI:
     """The app; `client` (tests) skips connecting to Temporal on first use."""
     settings = settings or get_settings()
+    auth = auth or get_auth_settings()
     app = FastAPI(title="hybrid-orders", version="0.1.0", description=DESCRIPTION)
     app.state.settings = settings
     app.state.temporal = TemporalGateway(settings, client)
+    app.state.authenticator = Authenticator(auth)
+    app.state.rate_limiter = RateLimiter(auth.api_rate_limit_per_second, auth.api_rate_limit_burst)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -88,7 +88,7 @@ class OrderCreate(BaseModel):
     customer_email: Email | None = Field(default=None, description="Where confirmations go.")
     currency: Currency
     items: list[LineItemIn] = Field(min_length=1, max_length=100)
-    payment_token: Text
+    payment_token: Text = Field(repr=False)
     shipping_address: AddressIn
 
     def to_input(self, order_id: str) -> OrderInput:

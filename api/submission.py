@@ -31,7 +31,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from api.schemas import OrderCreate, OrderPublic
-from api.temporal import rpc_errors
+from api.temporal import RPC_TIMEOUT, rpc_errors
 from api.views import describe, from_state, order_view
 from orders.models import OrderInput, OrderState, OrderStatus, SettledRequest, order_fingerprint
 from orders.problems import ProblemError
@@ -116,6 +116,7 @@ async def submit(
                 OrderWorkflow.run,
                 order,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                rpc_timeout=RPC_TIMEOUT,
                 **_start_options(order, settings),
             )
         except WorkflowAlreadyStartedError:
@@ -148,6 +149,7 @@ async def _submit_and_wait(
                 SettledRequest(fingerprint=order_fingerprint(order)),
                 start_workflow_operation=start,
                 wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                rpc_timeout=RPC_TIMEOUT,
             )
             state = await _within(update.result(), deadline - time.monotonic())
         except WorkflowAlreadyStartedError:

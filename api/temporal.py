@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -16,6 +17,9 @@ from orders.settings import Settings
 from orders.temporal import connect
 
 log = logging.getLogger("orders.api")
+
+RPC_TIMEOUT = timedelta(seconds=10)
+"""Every call the API makes to Temporal gives up after this: a request never hangs on it."""
 
 UNAVAILABLE = frozenset(
     {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}

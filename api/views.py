@@ -18,8 +18,9 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.auth.scopes import Principal
 from api.schemas import OrderLinks, OrderPage, OrderPublic, OrderSummary
-from api.temporal import rpc_errors
+from api.temporal import RPC_TIMEOUT, rpc_errors
 from orders.models import OrderState, OrderStatus
 from orders.problems import ProblemError
 from orders.settings import Settings
@@ -53,11 +54,22 @@ async def describe(client: Client, order_id: str) -> WorkflowExecutionDescriptio
     handle = client.get_workflow_handle(workflow_id(order_id))
     async with rpc_errors():
         try:
-            return await handle.describe()
+            return await handle.describe(rpc_timeout=RPC_TIMEOUT)
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
                 raise not_found(order_id) from exc
             raise
+
+
+async def owned_description(
+    client: Client, order_id: str, principal: Principal
+) -> WorkflowExecutionDescription:
+    """The order's description when `principal` may see it; another customer's order is "not
+    found", exactly as a missing one, so that order ids cannot be probed."""
+    description = await describe(client, order_id)
+    if not principal.owns(description.typed_search_attributes.get(CUSTOMER_ID)):
+        raise not_found(order_id)
+    return description
 
 
 async def order_view(
@@ -77,7 +89,7 @@ async def order_view(
     async with rpc_errors():
         try:
             if description.status is WorkflowExecutionStatus.COMPLETED:
-                state = await handle.result()
+                state = await handle.result(rpc_timeout=RPC_TIMEOUT)
             elif description.status is WorkflowExecutionStatus.RUNNING:
                 state = await handle.query(OrderWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
             else:
@@ -139,7 +151,10 @@ async def order_page(
 ) -> OrderPage:
     query = list_query(status, customer_id)
     executions = client.list_workflows(
-        query, page_size=page_size, next_page_token=_decode(page_token, query)
+        query,
+        page_size=page_size,
+        next_page_token=_decode(page_token, query),
+        rpc_timeout=RPC_TIMEOUT,
     )
     async with rpc_errors():
         await executions.fetch_next_page()

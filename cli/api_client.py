@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 import httpx
 
+from cli.credentials import API_KEY_HINT, SERVICE_TOKEN_HINT, bearer
+
 CALL_TIMEOUT_SECONDS = 10.0
 """One call; `place` with `wait` gets that much longer."""
 
@@ -89,14 +91,27 @@ class ApiError(CliError):
 
 
 class _Http:
-    """One `httpx.AsyncClient` to one server, mapping transport faults and non-2xx to errors."""
+    """One `httpx.AsyncClient` to one server, mapping transport faults and non-2xx to errors.
+
+    `token` is sent as a bearer token; a 401 or 403 says, in `hint`, what to set.
+    """
 
     what = "the server"
+    hint = ""
 
-    def __init__(self, base_url: str, *, transport: httpx.AsyncBaseTransport | None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None,
+        token: str | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, transport=transport, timeout=CALL_TIMEOUT_SECONDS
+            base_url=self.base_url,
+            transport=transport,
+            timeout=CALL_TIMEOUT_SECONDS,
+            headers=bearer(token),
         )
 
     async def __aenter__(self) -> Self:
@@ -117,6 +132,12 @@ class _Http:
                 f"{self.what} at {self.base_url} did not answer {method} {path}: "
                 f"{type(exc).__name__}"
             ) from exc
+        if response.status_code in (401, 403) and self.hint:
+            error = ApiError.from_response(response)
+            if error.code in ("unauthorized", "insufficient_scope", "http_401", "http_403"):
+                error.detail = f"{self.what} refused the credentials ({error.detail}): {self.hint}"
+                error.errors = []
+            raise error
         if response.is_error:
             raise ApiError.from_response(response)
         return response
@@ -136,6 +157,7 @@ class ApiClient(_Http):
     """The orders API: place, read and cancel orders."""
 
     what = "the API"
+    hint = API_KEY_HINT
 
     async def place(self, body: dict[str, Any], *, wait: float | None = None) -> dict[str, Any]:
         """POST /orders; with `wait`, the order as it stands when it settled or `wait` ran out."""
@@ -160,10 +182,17 @@ class ApiClient(_Http):
 class FaultsClient(_Http):
     """A participant service's `/admin/faults`."""
 
+    hint = SERVICE_TOKEN_HINT
+
     def __init__(
-        self, base_url: str, *, service: str, transport: httpx.AsyncBaseTransport | None
+        self,
+        base_url: str,
+        *,
+        service: str,
+        transport: httpx.AsyncBaseTransport | None,
+        token: str | None = None,
     ) -> None:
-        super().__init__(base_url, transport=transport)
+        super().__init__(base_url, transport=transport, token=token)
         self.what = f"the {service} service"
 
     async def slow_down(self, latency_ms: int) -> None:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from cli import bus_admin, options
+from cli import bus_admin, credentials, options
 from cli.api_client import CALL_TIMEOUT_SECONDS, Unreachable
 from cli.audit import AuditReport, audit
 from cli.dev_secrets import cli_data_converter
@@ -128,7 +128,10 @@ async def sources(temporal: str, urls: dict[str, str], nats_url: str) -> AsyncIt
         http = {
             name: await stack.enter_async_context(
                 httpx.AsyncClient(
-                    base_url=url, timeout=CALL_TIMEOUT_SECONDS, transport=options.transport()
+                    base_url=url,
+                    timeout=CALL_TIMEOUT_SECONDS,
+                    transport=options.transport(),
+                    headers=credentials.bearer(credentials.service_token()),
                 )
             )
             for name, url in urls.items()

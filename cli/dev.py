@@ -27,7 +27,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 from temporalio.client import Client
 
-from cli.dev_secrets import TOKEN_FILE, dev_keys_file, dev_token
+from cli.dev_secrets import CODEC_TOKEN_FILE, DevSecrets, dev_keys_file, dev_secrets, dev_token
 from cli.stack import (
     Process,
     executable,
@@ -102,8 +102,9 @@ def codec_keys(data: Path) -> tuple[CodecSettings, dict[str, str]]:
     return CodecSettings(keys_file=path), {"ORDERS_CODEC_KEYS_FILE": str(path)}
 
 
-def components(settings: DevSettings, data: Path) -> list[Component]:
+def components(settings: DevSettings, data: Path, secrets: DevSecrets) -> list[Component]:
     """Everything `orders dev` runs, in the order it starts."""
+    token = {"ORDERS_SERVICE_TOKEN": secrets.service_token}
     temporal = f"127.0.0.1:{settings.temporal_port}"
     nats_url = f"nats://127.0.0.1:{settings.nats_port}"
     url = {name: f"http://127.0.0.1:{settings.port_of(name)}" for name in (*SERVICES, *CONSUMERS)}
@@ -151,6 +152,9 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
                 {
                     f"{name.upper()}_PORT": str(settings.port_of(name)),
                     f"{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
+                    # The local stack is where fault injection is the point.
+                    f"{name.upper()}_ENABLE_ADMIN": "true",
+                    **token,
                 },
             )
             for name in SERVICES
@@ -165,6 +169,7 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
                     f"{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
                     "ORDERS_NATS_URL": nats_url,
                     "NOTIFICATION_SMTP_PORT": str(settings.smtp_port),
+                    **token,
                 },
             )
             for name in CONSUMERS
@@ -178,6 +183,7 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
                 "ORDERS_NATS_URL": nats_url,
                 **{f"ORDERS_{name.upper()}_URL": url[name] for name in SERVICES},
                 **keys,
+                **token,
             },
         ),
         Component(
@@ -189,6 +195,7 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
                 "ORDERS_API_PORT": str(settings.api_port),
                 "ORDERS_TEMPORAL_UI_URL": f"http://localhost:{settings.temporal_ui_port}",
                 "ORDERS_SHIPPING_URL": url["shipping"],
+                "ORDERS_API_KEYS_FILE": str(secrets.keys_file),
                 **keys,
             },
         ),
@@ -217,13 +224,15 @@ def say(message: str) -> None:
     typer.echo(f"{'dev':<12}| {message}")
 
 
-def banner(settings: DevSettings, data: Path) -> None:
+def banner(settings: DevSettings, data: Path, secrets: DevSecrets) -> None:
     api = f"http://127.0.0.1:{settings.api_port}"
     say("ready")
     say(f"  API               {api}  (OpenAPI: {api}/docs)")
+    say(f"  dev API key       {secrets.api_key}")
+    say(f"                    (every scope; in {data / 'dev-api-key'}, which `orders` reads)")
     codec = f"http://127.0.0.1:{settings.codec_server_port}"
     say(f"  Temporal Web UI   http://localhost:{settings.temporal_ui_port}  (payloads decrypted)")
-    say(f"  codec server      {codec}  (token in {data / TOKEN_FILE})")
+    say(f"  codec server      {codec}  (token in {data / CODEC_TOKEN_FILE})")
     say(f"  Temporal gRPC     127.0.0.1:{settings.temporal_port}")
     say(f"  NATS JetStream    nats://127.0.0.1:{settings.nats_port}")
     for name in (*SERVICES, *CONSUMERS):
@@ -247,6 +256,7 @@ async def run_dev(settings: DevSettings) -> int:
 
     data = settings.data_dir.resolve()
     data.mkdir(parents=True, exist_ok=True)
+    secrets = dev_secrets(data)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -254,7 +264,7 @@ async def run_dev(settings: DevSettings) -> int:
 
     started: list[Process] = []
     try:
-        for component in components(settings, data):
+        for component in components(settings, data, secrets):
             process = Process(
                 component.name,
                 component.argv,
@@ -269,7 +279,7 @@ async def run_dev(settings: DevSettings) -> int:
             )
             if stop.is_set():
                 return 0
-        banner(settings, data)
+        banner(settings, data, secrets)
         while not stop.is_set():
             dead = [process for process in started if not process.alive]
             if dead:

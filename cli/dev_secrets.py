@@ -1,45 +1,76 @@
 """The secrets `orders dev` keeps under its data directory, made on first run, reused after.
 
-    <data>/codec-keys           the payload key (`orders.encryption`), mode 0600
+    <data>/dev-api-key          an API key with every scope, registered in `api-keys.json`
+    <data>/service-token        the fleet's service token (participants, consumers' reads)
+    <data>/codec-keys           the payload key (`orders.encryption`)
     <data>/codec-server-token   the codec server's bearer token, for `temporal --codec-auth`
 
-The CLI's commands that read histories (`history export`, `replay`, `audit`) find the key
-there when the environment names none, so they work against `make dev` as they are.
+All are owner-only (0600), so a key people copied keeps working across restarts. The CLI's
+commands find them there when the environment names none, so they work against `make dev`
+as they are.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.converter import DataConverter
 
+from api.auth.keys import KeyFile, key_id_of, new_key
+from api.auth.scopes import ALL_SCOPES
 from cli.api_client import CliError
-from orders.codec import CodecError, new_key
+from cli.credentials import API_KEY_FILE, SERVICE_TOKEN_FILE
+from cli.keys_commands import KEYS_FILE
+from orders.codec import CodecError
+from orders.codec import new_key as new_payload_key
 from orders.encryption import CodecSettings, data_converter
 
-KEYS_FILE = "codec-keys"
-TOKEN_FILE = "codec-server-token"
+CODEC_KEYS_FILE = "codec-keys"
+CODEC_TOKEN_FILE = "codec-server-token"
 
 
-def _secret_file(path: Path, make: str) -> Path:
-    """`path`, created with `make` as its content (owner-only) when it does not exist yet."""
-    if not path.exists():
+@dataclass(frozen=True)
+class DevSecrets:
+    api_key: str
+    service_token: str
+    keys_file: Path
+
+
+def _secret_file(path: Path, make: str) -> str:
+    """The secret in `path`, or `make` written there first, readable by the owner only."""
+    if not path.exists() or not path.read_text().strip():
         path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two stacks starting on one data directory cannot both write a different key.
+        path.unlink(missing_ok=True)
+        # O_EXCL: two stacks starting on one data directory cannot both write a different one.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as file:
             file.write(make + "\n")
-    return path
+    return path.read_text().strip()
+
+
+def dev_secrets(data: Path) -> DevSecrets:
+    """The stack's secrets; `ORDERS_SERVICE_TOKEN`, when set, is the token (as everywhere)."""
+    api_key = _secret_file(data / API_KEY_FILE, new_key()[1])
+    token = os.environ.get("ORDERS_SERVICE_TOKEN") or _secret_file(
+        data / SERVICE_TOKEN_FILE, secrets.token_urlsafe(32)
+    )
+    keys = KeyFile(data / KEYS_FILE)
+    stored = keys.load().get(key_id_of(api_key) or "")
+    if stored is None or not stored.matches(api_key):
+        keys.add(api_key, ALL_SCOPES, None, "orders dev: every scope")
+    return DevSecrets(api_key, token, keys.path)
 
 
 def dev_keys_file(data: Path) -> Path:
-    return _secret_file(data / KEYS_FILE, new_key())
+    _secret_file(data / CODEC_KEYS_FILE, new_payload_key())
+    return data / CODEC_KEYS_FILE
 
 
 def dev_token(data: Path) -> str:
-    return _secret_file(data / TOKEN_FILE, secrets.token_urlsafe(32)).read_text().strip()
+    return _secret_file(data / CODEC_TOKEN_FILE, secrets.token_urlsafe(32))
 
 
 def cli_codec_settings() -> CodecSettings:
@@ -47,7 +78,7 @@ def cli_codec_settings() -> CodecSettings:
     settings = CodecSettings()
     if settings.configured or settings.disabled:
         return settings
-    local = Path(os.environ.get("ORDERS_DATA_DIR", ".data")) / KEYS_FILE
+    local = Path(os.environ.get("ORDERS_DATA_DIR", ".data")) / CODEC_KEYS_FILE
     if local.exists():
         return settings.model_copy(update={"keys_file": local})
     return settings

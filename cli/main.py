@@ -12,6 +12,7 @@ from cli import (
     dlq_commands,
     events_commands,
     history_commands,
+    keys_commands,
     order_commands,
     place_command,
 )
@@ -47,6 +48,7 @@ app.add_typer(dlq_commands.dlq_app, name="dlq")
 app.add_typer(events_commands.events_app, name="events")
 app.add_typer(history_commands.history_app, name="history")
 app.add_typer(codec_commands.codec_app, name="codec")
+app.add_typer(keys_commands.keys_app, name="keys")
 app.command("replay")(history_commands.replay_command)
 app.command("audit")(audit_command.audit_command)
 

@@ -25,6 +25,16 @@ ApiUrl = Annotated[
         "--api", envvar="ORDERS_API_URL", metavar="URL", help="Base URL of the orders API."
     ),
 ]
+ApiKey = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        envvar="ORDERS_API_KEY",
+        metavar="KEY",
+        show_envvar=True,
+        help="API key sent as a bearer token; default: $ORDERS_DATA_DIR/dev-api-key.",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the order(s) as JSON lines.")]
 
 

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import options
+from cli import credentials, options
 from cli.api_client import ApiClient, ApiError, CliError
-from cli.options import DEFAULT_API, ApiUrl, AsJson
+from cli.options import DEFAULT_API, ApiKey, ApiUrl, AsJson
 from cli.placing import Order
 from cli.render import show_order
 
@@ -23,6 +23,7 @@ def status(
     order_id: Annotated[str, typer.Argument(help="The order's id.")],
     as_json: AsJson = False,
     api: ApiUrl = DEFAULT_API,
+    api_key: ApiKey = None,
 ) -> None:
     """Show an order: status, total, each step, what was undone, the Temporal UI link.
 
@@ -36,7 +37,9 @@ def status(
     """
 
     async def work() -> Order:
-        async with ApiClient(api, transport=options.transport()) as client:
+        async with ApiClient(
+            api, transport=options.transport(), token=credentials.api_key(api_key)
+        ) as client:
             try:
                 return await client.get(order_id)
             except ApiError as exc:
@@ -56,6 +59,7 @@ def cancel(
         typer.Option(metavar="TEXT", help="Why; kept on the order. Default: customer request."),
     ] = None,
     api: ApiUrl = DEFAULT_API,
+    api_key: ApiKey = None,
 ) -> None:
     """Cancel an order in flight: what it did so far is undone, and it ends CANCELLED.
 
@@ -69,7 +73,9 @@ def cancel(
     """
 
     async def work() -> Order:
-        async with ApiClient(api, transport=options.transport()) as client:
+        async with ApiClient(
+            api, transport=options.transport(), token=credentials.api_key(api_key)
+        ) as client:
             try:
                 return await client.cancel(order_id, reason)
             except ApiError as exc:

@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli import options
+from cli import credentials, options
 from cli.api_client import ApiClient, FaultsClient
-from cli.options import DEFAULT_API, ApiUrl, AsJson
+from cli.options import DEFAULT_API, ApiKey, ApiUrl, AsJson
 from cli.placing import SETTLED, Batch, place_all, place_slow
 from cli.render import show_batch, show_order, slow_hint
 from cli.scenarios import DEFAULT_CUSTOMER, Scenario, order_body
@@ -58,6 +58,7 @@ def place(
     ] = DEFAULT_SHIPPING,
     as_json: AsJson = False,
     api: ApiUrl = DEFAULT_API,
+    api_key: ApiKey = None,
 ) -> None:
     """Place demo orders, one body per scenario, and show how they ended.
 
@@ -100,13 +101,18 @@ def place(
         progress.advance(task)
 
     async def work() -> Batch:
-        async with ApiClient(api, transport=options.transport()) as client:
+        async with ApiClient(
+            api, transport=options.transport(), token=credentials.api_key(api_key)
+        ) as client:
             if scenario is not Scenario.SLOW:
                 return await place_all(
                     client, bodies, wait=wait, concurrency=concurrency, advance=advance
                 )
             async with FaultsClient(
-                shipping_url, service="shipping", transport=options.transport()
+                shipping_url,
+                service="shipping",
+                transport=options.transport(),
+                token=credentials.service_token(),
             ) as shipping:
                 return await place_slow(
                     client,

@@ -99,7 +99,7 @@ class OrderInput(BaseModel):
     customer_id: NonEmpty
     currency: CurrencyCode
     items: list[LineItem] = Field(min_length=1, max_length=100)
-    payment_token: NonEmpty
+    payment_token: NonEmpty = Field(repr=False)  # kept out of reprs, so out of logged errors
     shipping_address: Address
     customer_email: str | None = None
 
@@ -195,7 +195,7 @@ class ChargePaymentInput(BaseModel):
     order_id: str
     amount: MinorUnits
     currency: str
-    token: str
+    token: str = Field(repr=False)
 
 
 class Charge(BaseModel):

@@ -23,6 +23,8 @@ TYPE_PREFIX = "urn:hybrid-orders:problem:"
 
 _CODES_BY_STATUS = {
     400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     415: "unsupported_media_type",
@@ -45,12 +47,23 @@ class Problem(BaseModel):
 class ProblemError(Exception):
     """A request that is answered with a problem: raise it from a route or a unit of work."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str, **extensions: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.status = status
         self.code = code
         self.title = title
         self.detail = detail
+        self.headers = headers
+        """Response headers, e.g. `WWW-Authenticate` on a 401 or `Retry-After` on a 429."""
         self.extensions = extensions
 
     def body(self) -> dict[str, Any]:
@@ -84,10 +97,12 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
 
 async def _on_problem(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, ProblemError)
-    return ProblemResponse(exc.body(), status_code=exc.status)
+    return ProblemResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
 
 async def _on_validation(request: Request, exc: Exception) -> ProblemResponse:
+    # Only where and why, never pydantic's `input` or `ctx`: the input may be a payment token or
+    # a key sent in the wrong field, and a problem body ends up in clients' logs.
     assert isinstance(exc, RequestValidationError)
     errors = [
         {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     """One server, or the nodes of a cluster comma-separated."""
     nats_replicas: int = Field(default=1, ge=1, le=5)
     """Copies of each stream the worker and the consumers provision: 3 on a three-node cluster."""
+    service_token: SecretStr | None = None
+    """The bearer token the activities send to the participants (`ORDERS_SERVICE_TOKEN`)."""
 
 
 @lru_cache

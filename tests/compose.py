@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
+from api.auth.settings import AuthSettings
 from api.codec_server.app import create_app as codec_server_app
 from api.codec_server.settings import CodecServerSettings
 from api.main import create_app as api_app
@@ -50,6 +51,7 @@ SECRETS = {
     "TEMPORAL_DB_PASSWORD": "temporal-secret",
     "ORDERS_CODEC_KEYS": TEST_KEYS,
     "ORDERS_CODEC_SERVER_TOKEN": "codec-token",
+    "ORDERS_SERVICE_TOKEN": "service-secret",
 }
 
 # Temporal's environment configuration, as `orders.temporal.connect` loads it
@@ -178,9 +180,9 @@ def _codec_server() -> Role:
 
 ROLES: dict[str, Role] = {
     "orders-api": Role(
-        (Settings, CodecSettings),
+        (Settings, AuthSettings, CodecSettings),
         temporal=True,
-        app=lambda: api_app(Settings()),
+        app=lambda: api_app(Settings(), auth=AuthSettings()),
         listens=_api_listens,
     ),
     "orders-worker": Role((Settings, CodecSettings), temporal=True),

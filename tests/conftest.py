@@ -12,15 +12,20 @@ on free ports, and only when a test asks for a part of it (`tests/integration`, 
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from api.auth.keys import KeyFile
+from api.auth.scopes import ALL_SCOPES
+from api.auth.settings import AuthSettings
 from api.main import create_app
 from cli.stack import free_port
 from orders.settings import Settings
@@ -31,11 +36,15 @@ from tests.integration.participants import Participants
 from tests.nats import NatsServer
 from tests.postgres import PostgresServer, PostgresUnavailable
 from tests.servers import TemporalDevServer, start_participants, start_temporal
+from tests.tokens import SERVICE_TOKEN, bearer
 from workers.orchestrator import running_worker
 
 # Before any fixture connects or starts a process: every Temporal client of the suite, and every
 # worker, API or `orders dev` it starts, encrypts payloads with the (public) test key.
 use_test_keys()
+# Every settings object the tests build, and every server process they start, reads the same
+# service token, as a deployed fleet does; the tests' own clients send `SERVICE_HEADERS`.
+os.environ["ORDERS_SERVICE_TOKEN"] = SERVICE_TOKEN
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -125,11 +134,35 @@ async def worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
 
 
 @pytest.fixture(scope="session")
+def api_keys(tmp_path_factory: pytest.TempPathFactory) -> KeyFile:
+    """The API's key file, holding the operator key the `api` fixture sends."""
+    return KeyFile(tmp_path_factory.mktemp("keys") / "api-keys.json")
+
+
+@pytest.fixture(scope="session")
+def operator_key(api_keys: KeyFile) -> str:
+    return api_keys.create(ALL_SCOPES, None, "tests: operator")[1]
+
+
+@pytest.fixture(scope="session")
+def auth_settings(api_keys: KeyFile) -> AuthSettings:
+    # A limit no test reaches by accident; the rate-limit test builds its own app.
+    return AuthSettings(api_keys_file=api_keys.path, api_rate_limit_per_second=1000)
+
+
+@pytest.fixture(scope="session")
+async def api_app(client: Client, settings: Settings, auth_settings: AuthSettings) -> FastAPI:
+    return create_app(settings, client=client, auth=auth_settings)
+
+
+@pytest.fixture(scope="session")
 async def api(
-    client: Client, settings: Settings, worker: Worker
+    api_app: FastAPI, operator_key: str, worker: Worker
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The API in process, on the session's Temporal client, with the worker running."""
-    app = create_app(settings, client=client)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+    """The API in process, on the session's Temporal client, with the worker running; it
+    authenticates as an operator (every scope)."""
+    transport = httpx.ASGITransport(app=api_app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://api", headers=bearer(operator_key)
+    ) as http:
         yield http

@@ -21,6 +21,7 @@ from cli.stack import (
     wait_until,
 )
 from tests.integration.participants import SERVICES, Participants
+from tests.tokens import SERVICE_TOKEN
 
 
 def _stopped(process: Process) -> None:
@@ -81,6 +82,8 @@ async def start_participants(data: Path, stack: AsyncExitStack) -> Participants:
             f"{prefix}_HOST": "127.0.0.1",
             f"{prefix}_PORT": str(port),
             f"{prefix}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
+            f"{prefix}_ENABLE_ADMIN": "true",  # the tests inject faults
+            "ORDERS_SERVICE_TOKEN": SERVICE_TOKEN,
         }
         process = Process(
             name, [sys.executable, "-m", f"services.{name}"], env, data / f"{name}.log"

@@ -39,10 +39,14 @@ log = logging.getLogger("orders.worker")
 async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Worker]:
     """Build the worker with one pooled HTTP client per participant, run it, shut it down."""
     async with AsyncExitStack() as stack:
+        token = settings.service_token
+        headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
 
         async def http(base_url: str) -> httpx.AsyncClient:
             return await stack.enter_async_context(
-                httpx.AsyncClient(base_url=base_url, timeout=settings.http_timeout_seconds)
+                httpx.AsyncClient(
+                    base_url=base_url, timeout=settings.http_timeout_seconds, headers=headers
+                )
             )
 
         inventory = InventoryActivities(await http(settings.inventory_url))
@@ -85,11 +89,16 @@ async def serve(settings: Settings) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Refuse before connecting, in one line rather than a traceback: without payload keys the
+    # worker would store plaintext, and without the service token every participant refuses it.
     try:
-        data_converter()  # no keys: refuse before connecting, in one line, not a traceback
+        data_converter()
     except CodecError as exc:
         sys.exit(f"orders-worker: {exc}")
-    asyncio.run(serve(get_settings()))
+    settings = get_settings()
+    if settings.service_token is None:
+        sys.exit("orders-worker: set ORDERS_SERVICE_TOKEN, the participants' bearer token")
+    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter
 
 from api.deps import GatewayDep, SettingsDep
 from api.schemas import Health
-from api.temporal import rpc_errors
+from api.temporal import RPC_TIMEOUT, rpc_errors, temporal_unavailable
 from orders.problems import ProblemError, problem_responses
 from orders.temporal import has_workflow_pollers
 
@@ -23,9 +25,12 @@ async def healthz() -> Health:
 async def readyz(gateway: GatewayDep, settings: SettingsDep) -> Health:
     """Temporal is reachable and a worker polls the orders task queue."""
     client = await gateway.client()
-    async with rpc_errors():
-        await client.service_client.check_health()
-        polled = await has_workflow_pollers(client, settings.task_queue)
+    try:
+        async with rpc_errors(), asyncio.timeout(RPC_TIMEOUT.total_seconds()):
+            await client.service_client.check_health(timeout=RPC_TIMEOUT)
+            polled = await has_workflow_pollers(client, settings.task_queue)
+    except TimeoutError as exc:
+        raise temporal_unavailable("timed out") from exc
     if not polled:
         raise ProblemError(
             503,

@@ -9,11 +9,11 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import ClientDep, SettingsDep
+from api.deps import CancellerDep, ClientDep, PlacerDep, ReaderDep, SettingsDep
 from api.schemas import CancelAccepted, CancelCreate, OrderCreate, OrderPage, OrderPublic
 from api.submission import submit
-from api.temporal import rpc_errors
-from api.views import describe, links, order_page, order_view
+from api.temporal import RPC_TIMEOUT, rpc_errors
+from api.views import describe, links, order_page, order_view, owned_description
 from orders.models import CancelRequest, OrderStatus
 from orders.problems import ProblemError, problem_responses
 from orders.temporal import ORDER_STATUS, workflow_id
@@ -30,12 +30,13 @@ OrderIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     status_code=202,
     responses={
         200: {"description": "The same order was submitted before, or it settled within `wait`."},
-        **problem_responses(409, 422, 503),
+        **problem_responses(401, 403, 409, 422, 429, 503),
     },
 )
 async def place_order(
     body: OrderCreate,
     response: Response,
+    principal: PlacerDep,
     client: ClientDep,
     settings: SettingsDep,
     wait: Annotated[
@@ -43,21 +44,34 @@ async def place_order(
         Query(gt=0, description="Seconds to wait for the order to complete or be compensated."),
     ] = None,
 ) -> OrderPublic:
-    """Place an order: start its workflow, or return the same order submitted before."""
+    """Place an order (scope orders:place, for the key's own customer id): start its workflow."""
+    if not principal.owns(body.customer_id):
+        raise ProblemError(
+            403,
+            "customer_mismatch",
+            "Order for another customer",
+            "customer_id must be the customer your credentials belong to.",
+        )
     submitted = await submit(client, settings, body, wait)
     response.status_code = submitted.status_code
     response.headers["Location"] = submitted.order.links.self
     return submitted.order
 
 
-@router.get("/{order_id}", response_model=OrderPublic, responses=problem_responses(404, 503))
-async def get_order(order_id: OrderIdPath, client: ClientDep, settings: SettingsDep) -> OrderPublic:
-    """An order's status, steps, compensations and failure, running or closed."""
-    return await order_view(client, settings, order_id)
+@router.get(
+    "/{order_id}", response_model=OrderPublic, responses=problem_responses(401, 403, 404, 429, 503)
+)
+async def get_order(
+    order_id: OrderIdPath, principal: ReaderDep, client: ClientDep, settings: SettingsDep
+) -> OrderPublic:
+    """An order's status, steps, compensations and failure (scope orders:read)."""
+    description = await owned_description(client, order_id, principal)
+    return await order_view(client, settings, order_id, description)
 
 
-@router.get("", response_model=OrderPage, responses=problem_responses(400, 503))
+@router.get("", response_model=OrderPage, responses=problem_responses(400, 401, 403, 429, 503))
 async def list_orders(
+    principal: ReaderDep,
     client: ClientDep,
     settings: SettingsDep,
     status: OrderStatus | None = None,
@@ -65,7 +79,11 @@ async def list_orders(
     page_token: Annotated[str | None, Query(max_length=4096)] = None,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderPage:
-    """Orders, newest first, filtered by status and customer through Temporal visibility."""
+    """Orders, newest first, by status and customer: one's own, or everyone's for operators."""
+    if not principal.operator:
+        if customer_id not in (None, principal.customer_id):
+            return OrderPage(orders=[])  # nothing of another customer's, not even a refusal
+        customer_id = principal.customer_id
     return await order_page(
         client,
         settings,
@@ -80,20 +98,24 @@ async def list_orders(
     "/{order_id}/cancel",
     response_model=CancelAccepted,
     status_code=202,
-    responses=problem_responses(404, 409, 503),
+    responses=problem_responses(401, 403, 404, 409, 429, 503),
 )
 async def cancel_order(
     order_id: OrderIdPath,
+    principal: CancellerDep,
     client: ClientDep,
     settings: SettingsDep,
     body: Annotated[CancelCreate | None, Body()] = None,
 ) -> CancelAccepted:
-    """Cancel an order in flight: what it did so far is undone and it ends CANCELLED."""
+    """Cancel an order in flight (scope orders:cancel): what it did is undone; it ends CANCELLED."""
+    await owned_description(client, order_id, principal)
     handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(order_id))
     request = CancelRequest(reason=(body or CancelCreate()).reason)
     async with rpc_errors():
         try:
-            accepted = await handle.execute_update(OrderWorkflow.cancel, request)
+            accepted = await handle.execute_update(
+                OrderWorkflow.cancel, request, rpc_timeout=RPC_TIMEOUT
+            )
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == CANCEL_REJECTED:

@@ -12,6 +12,7 @@ from sqlalchemy import MetaData
 
 from orders.problems import install_problem_handlers
 from services.common import faults as faults_admin
+from services.common.auth import ServiceTokenRequired, check_configured
 from services.common.db import Database
 from services.common.faults import FaultMiddleware, FaultState
 from services.common.idempotency import IdempotencyBase
@@ -44,7 +45,12 @@ def build_app(
     admin_routers: Sequence[APIRouter] = (),
     on_startup: StartupHook | None = None,
 ) -> FastAPI:
-    """A FastAPI app for one service; its lifespan creates the tables, then runs `on_startup`."""
+    """A FastAPI app for one service; its lifespan creates the tables, then runs `on_startup`.
+
+    Every route but `/healthz` needs the service token; `/healthz` stays open for probes (it
+    says only "up").
+    """
+    check_configured(name, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,9 +80,9 @@ def build_app(
     app.add_middleware(FaultMiddleware, faults=faults)
     app.include_router(health_router)
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[ServiceTokenRequired])
     if settings.enable_admin:
-        app.include_router(faults_admin.router)
+        app.include_router(faults_admin.router, dependencies=[ServiceTokenRequired])
         for router in admin_routers:
-            app.include_router(router)
+            app.include_router(router, dependencies=[ServiceTokenRequired])
     return app

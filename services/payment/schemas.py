@@ -15,7 +15,7 @@ class ChargeCreate(BaseModel):
     # The upper bound keeps amounts inside a 64-bit column with room to spare.
     amount: int = Field(gt=0, le=10**12, description="Amount in minor units (cents).")
     currency: CurrencyCode
-    token: str = Field(min_length=1, max_length=200, examples=["tok_visa"])
+    token: str = Field(min_length=1, max_length=200, examples=["tok_visa"], repr=False)
 
 
 class ChargePublic(BaseModel):

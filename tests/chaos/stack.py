@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cli.dev import CONSUMERS, SERVICES, Component, DevSettings, components
+from cli.dev_secrets import DevSecrets, dev_secrets
 from cli.stack import Process, free_port, wait_until
 
 PORTS = (
@@ -26,6 +27,7 @@ PORTS = (
 class ChaosStack:
     data: Path
     settings: DevSettings = field(init=False)
+    secrets: DevSecrets = field(init=False)
     parts: dict[str, Component] = field(default_factory=dict)
     processes: dict[str, Process] = field(default_factory=dict)
 
@@ -35,7 +37,16 @@ class ChaosStack:
         self.settings = DevSettings.model_validate(
             {str(fields[name].validation_alias): value for name, value in values.items()}
         )
-        self.parts = {part.name: part for part in components(self.settings, self.data)}
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.secrets = dev_secrets(self.data)
+        self.parts = {
+            part.name: part for part in components(self.settings, self.data, self.secrets)
+        }
+
+    def headers(self, name: str) -> dict[str, str]:
+        """What a call to part `name` authenticates with: the dev key, or the service token."""
+        token = self.secrets.api_key if name == "api" else self.secrets.service_token
+        return {"Authorization": f"Bearer {token}"}
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.settings.port_of(name)}"

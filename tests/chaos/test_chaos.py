@@ -123,7 +123,9 @@ async def audit(stack: ChaosStack, since: datetime) -> tuple[int, dict[str, Any]
 async def test_nothing_is_lost_or_doubled_or_stuck_whatever_crashes(stack: ChaosStack) -> None:
     since = datetime.now(UTC) - timedelta(seconds=1)
     faults: list[str] = []
-    async with httpx.AsyncClient(base_url=stack.url("api"), timeout=15) as api:
+    async with httpx.AsyncClient(
+        base_url=stack.url("api"), timeout=15, headers=stack.headers("api")
+    ) as api:
         load = Load(api)
         placing = asyncio.create_task(load.run())
 
@@ -142,7 +144,9 @@ async def test_nothing_is_lost_or_doubled_or_stuck_whatever_crashes(stack: Chaos
             assert not placing.done(), placing.exception()
 
         async def payment_faults(error_rate: float) -> None:
-            async with httpx.AsyncClient(base_url=stack.url("payment")) as payment:
+            async with httpx.AsyncClient(
+                base_url=stack.url("payment"), headers=stack.headers("payment")
+            ) as payment:
                 response = await payment.post("/admin/faults", json={"error_rate": error_rate})
                 response.raise_for_status()
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orders.bus import CONSUMERS, DLQ_STREAM, MSG_ID, STREAM
 from orders.events import event_subject
 from tests.integration.orders import poll
+from tests.tokens import SERVICE_HEADERS
 from workers.consumer.handler import Event, Handler
 
 
@@ -128,7 +129,9 @@ async def running(name: str, app: FastAPI) -> AsyncIterator[RunningConsumer]:
     """Run `app`'s lifespan (database, NATS, the consumer loop) and talk to it in process."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url=f"http://{name}", headers=SERVICE_HEADERS
+        ) as http:
 
             async def healthy() -> bool:
                 return (await http.get("/healthz")).status_code == 200

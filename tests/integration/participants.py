@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from orders.models import Address, LineItem, OrderInput
+from tests.tokens import SERVICE_HEADERS
 
 SERVICES = ("inventory", "payment", "shipping")
 COLLECTIONS = {"inventory": "/reservations", "payment": "/charges", "shipping": "/shipments"}
@@ -19,7 +20,9 @@ class Participants:
     urls: dict[str, str]
 
     async def _call(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
-        async with httpx.AsyncClient(base_url=self.urls[service], timeout=10.0) as http:
+        async with httpx.AsyncClient(
+            base_url=self.urls[service], timeout=10.0, headers=SERVICE_HEADERS
+        ) as http:
             response = await http.request(method, path, **kwargs)
             response.raise_for_status()
             return None if response.status_code == 204 else response.json()

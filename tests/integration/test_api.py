@@ -11,11 +11,13 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from api.auth.settings import AuthSettings
 from api.main import create_app
 from cli.stack import free_port
 from orders.settings import Settings
 from tests.integration.orders import poll
 from tests.integration.participants import HAPPY_TOTAL, Participants
+from tests.tokens import bearer
 
 PROBLEM = "application/problem+json"
 
@@ -300,13 +302,13 @@ async def test_bad_input_is_422_naming_each_field(
 
 
 async def test_health_and_readiness(
-    api: httpx.AsyncClient, client: Client, settings: Settings
+    api: httpx.AsyncClient, client: Client, settings: Settings, auth_settings: AuthSettings
 ) -> None:
     assert (await api.get("/healthz")).json() == {"status": "ok", "detail": {}}
     assert (await api.get("/readyz")).status_code == 200
 
     unpolled = settings.model_copy(update={"task_queue": f"nobody-{uuid.uuid4().hex[:6]}"})
-    app = create_app(unpolled, client=client)
+    app = create_app(unpolled, client=client, auth=auth_settings)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://a"
     ) as http:
@@ -316,12 +318,17 @@ async def test_health_and_readiness(
 
 
 async def test_temporal_unreachable_is_503_with_a_clear_detail(
-    monkeypatch: pytest.MonkeyPatch, settings: Settings
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
+    auth_settings: AuthSettings,
+    operator_key: str,
 ) -> None:
     monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")
-    app = create_app(settings.model_copy(update={"temporal_connect_timeout_seconds": 2.0}))
+    app = create_app(
+        settings.model_copy(update={"temporal_connect_timeout_seconds": 2.0}), auth=auth_settings
+    )
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://a"
+        transport=httpx.ASGITransport(app=app), base_url="http://a", headers=bearer(operator_key)
     ) as http:
         for response in (
             await http.post("/orders", json=order_body()),
@@ -361,13 +368,13 @@ async def test_openapi_has_an_example_for_every_schema(api: httpx.AsyncClient) -
 
 
 async def test_an_order_accepted_while_no_worker_runs_is_readable(
-    client: Client, settings: Settings
+    client: Client, settings: Settings, auth_settings: AuthSettings, operator_key: str
 ) -> None:
     idle = settings.model_copy(update={"task_queue": f"idle-{uuid.uuid4().hex[:6]}"})
-    app = create_app(idle, client=client)
+    app = create_app(idle, client=client, auth=auth_settings)
     body = order_body()
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://a"
+        transport=httpx.ASGITransport(app=app), base_url="http://a", headers=bearer(operator_key)
     ) as http:
         assert (await http.post("/orders", json=body)).status_code == 202
         response = await http.get(f"/orders/{body['order_id']}")

@@ -17,11 +17,13 @@ from schemathesis.core.result import Ok
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from api.auth.settings import AuthSettings
 from api.main import create_app
 from cli.stack import free_port
 from orders.problems import PROBLEM_MEDIA_TYPE
 from orders.settings import Settings
 from tests.integration.orders import poll
+from tests.tokens import bearer
 
 FUZZ = settings(
     max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
@@ -39,12 +41,15 @@ json_values = st.recursive(
 
 
 @pytest.fixture(scope="module")
-async def served(client: Client, settings: Settings, worker: Worker) -> AsyncIterator[str]:
+async def served(
+    client: Client, settings: Settings, auth_settings: AuthSettings, worker: Worker
+) -> AsyncIterator[str]:
     """The API on a real port, in the session's loop, so that synchronous clients (schemathesis
     runs on `requests`) can call it from a thread. Waits are short, bodies small."""
     app = create_app(
         settings.model_copy(update={"api_max_wait_seconds": 0.5, "api_max_body_bytes": MAX_BODY}),
         client=client,
+        auth=auth_settings,
     )
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="off"))
@@ -67,7 +72,9 @@ async def in_thread(check: Callable[[], None]) -> None:
     await asyncio.to_thread(check)
 
 
-async def test_schemathesis_finds_no_5xx_and_only_problem_bodies(served: str) -> None:
+async def test_schemathesis_finds_no_5xx_and_only_problem_bodies(
+    served: str, operator_key: str
+) -> None:
     async with httpx.AsyncClient(base_url=served) as http:
         document = (await http.get("/openapi.json")).json()
     schema = schemathesis.openapi.from_dict(document)
@@ -81,7 +88,7 @@ async def test_schemathesis_finds_no_5xx_and_only_problem_bodies(served: str) ->
             @FUZZ
             @given(case=operation.as_strategy())
             def check(case: Any) -> None:
-                response = case.call(base_url=served, timeout=15)
+                response = case.call(base_url=served, timeout=15, headers=bearer(operator_key))
                 what = f"{case.method} {case.formatted_path} {case.body!r}"[:500]
                 calls.append(what)
                 content_type = response.headers.get("content-type", [""])  # a list: every value
@@ -93,9 +100,11 @@ async def test_schemathesis_finds_no_5xx_and_only_problem_bodies(served: str) ->
     assert len(calls) >= 5  # every operation was exercised
 
 
-async def test_arbitrary_json_to_post_orders_is_a_4xx_problem(served: str) -> None:
+async def test_arbitrary_json_to_post_orders_is_a_4xx_problem(
+    served: str, operator_key: str
+) -> None:
     def run() -> None:
-        with httpx.Client(base_url=served, timeout=15) as http:
+        with httpx.Client(base_url=served, timeout=15, headers=bearer(operator_key)) as http:
 
             @FUZZ
             @given(json_values)
@@ -110,14 +119,16 @@ async def test_arbitrary_json_to_post_orders_is_a_4xx_problem(served: str) -> No
     await in_thread(run)
 
 
-async def test_a_body_over_the_limit_is_413_whether_declared_or_streamed(served: str) -> None:
+async def test_a_body_over_the_limit_is_413_whether_declared_or_streamed(
+    served: str, operator_key: str
+) -> None:
     big = b'{"customer_id": "' + b"x" * MAX_BODY + b'"}'
 
     async def chunks() -> AsyncIterator[bytes]:
         for start in range(0, len(big), 512):
             yield big[start : start + 512]
 
-    async with httpx.AsyncClient(base_url=served, timeout=15) as http:
+    async with httpx.AsyncClient(base_url=served, timeout=15, headers=bearer(operator_key)) as http:
         declared = await http.post(
             "/orders", content=big, headers={"content-type": "application/json"}
         )

@@ -26,6 +26,7 @@ from tests.integration.consumers import running
 from tests.integration.orders import poll, run, start, state
 from tests.integration.participants import Participants, new_order
 from tests.nats import NatsServer
+from tests.tokens import SERVICE_HEADERS
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
 from workers.loyalty.app import create_app as loyalty_app
@@ -70,7 +71,9 @@ async def sources(
             ),
         }
         http = {
-            name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
+            name: await stack.enter_async_context(
+                httpx.AsyncClient(base_url=url, timeout=10, headers=SERVICE_HEADERS)
+            )
             for name, url in participants.urls.items()
         }
         for name, app in apps.items():

@@ -20,6 +20,7 @@ import pytest
 
 from cli.stack import free_port
 from tests.integration.orders import poll
+from tests.tokens import SERVICE_HEADERS
 
 READY = "Ctrl-C stops everything"
 SCENARIOS: dict[str, tuple[str, str | None]] = {
@@ -153,7 +154,16 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
     assert (data / "codec-keys").stat().st_mode & 0o777 == 0o600
     assert key.split(":", 1)[1].strip() not in output  # the key is never echoed
 
+    # The dev key: every scope, printed in the banner, kept where `orders` finds it (0600).
+    key_file = Path(stack_env["ORDERS_DATA_DIR"]) / "dev-api-key"
+    dev_key = key_file.read_text().strip()
+    assert dev_key.startswith("ho_") and f"dev API key       {dev_key}" in output
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
     api = f"http://127.0.0.1:{stack_env['ORDERS_API_PORT']}"
+    async with httpx.AsyncClient(base_url=api, timeout=10) as anonymous:
+        refused = await anonymous.get("/orders")
+    assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")
     shipping = f"http://127.0.0.1:{stack_env['SHIPPING_PORT']}"
     env = {**stack_env, "ORDERS_API_URL": api, "ORDERS_SHIPPING_URL": shipping}
     placed = {}
@@ -167,7 +177,7 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
     happy = placed["happy"]["order_id"]
     notification = f"http://127.0.0.1:{stack_env['NOTIFICATION_PORT']}"
     loyalty = f"http://127.0.0.1:{stack_env['LOYALTY_PORT']}"
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=SERVICE_HEADERS) as http:
 
         async def emailed() -> bool:
             sent = (await http.get(f"{notification}/notifications")).json()
@@ -204,6 +214,7 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
         [order] = await orders_json(env, "status", happy)
         assert (order["order_id"], order["status"]) == (happy, "COMPLETED")
         assert (data / "codec-keys").read_text() == key  # the same key: old orders still decode
+        assert key_file.read_text().strip() == dev_key  # the same key, still accepted
         again.send_signal(signal.SIGTERM)
         assert again.wait(timeout=60) == 0
 

@@ -22,6 +22,7 @@ from orders.temporal import connect
 from tests.integration.participants import Participants
 from tests.nats import NatsServer
 from tests.servers import start_participants, start_temporal
+from tests.tokens import SERVICE_TOKEN
 from workers.orchestrator import running_worker
 
 IDENTITY = "make-histories"
@@ -57,6 +58,7 @@ async def local_stack(data: Path) -> AsyncIterator[Stack]:
             payment_url=participants.urls["payment"],
             shipping_url=participants.urls["shipping"],
             nats_url=nats.url,
+            service_token=SERVICE_TOKEN,
         )
         client = await connect(target_host=address, namespace="default", identity=IDENTITY)
         await stack.enter_async_context(running_worker(client, settings))

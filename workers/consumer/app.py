@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import MetaData
 
 from orders.problems import install_problem_handlers
+from services.common.auth import ServiceTokenRequired, check_configured
 from services.common.db import Database
 from workers.consumer import ops
 from workers.consumer.handler import Handler
@@ -32,7 +33,12 @@ def build_consumer_app(
     stream_replicas: int = 1,
 ) -> FastAPI:
     """An app whose lifespan runs consumer `name` with `handler`; it serves health, metrics and
-    the consumer's read routes. Stopping it finishes the message in hand, then drains NATS."""
+    the consumer's read routes. Stopping it finishes the message in hand, then drains NATS.
+
+    The read routes need the service token: they hold customers' data. `/healthz` and `/metrics`
+    stay open for probes and Prometheus: they carry counts and states, no order or customer.
+    """
+    check_configured(f"{name} consumer", settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,6 +60,7 @@ def build_consumer_app(
     app.state.settings = settings
     install_problem_handlers(app)
     app.include_router(ops.router)
+    app.include_router(ops.reads, dependencies=[ServiceTokenRequired])
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[ServiceTokenRequired])
     return app

@@ -17,6 +17,8 @@ from workers.consumer.processed import ProcessedEvent
 from workers.consumer.supervisor import Consumer
 
 router = APIRouter(tags=["operations"])
+reads = APIRouter(tags=["operations"])
+"""Routes reading what the consumer applied: the app mounts them behind the service token."""
 
 
 class Health(BaseModel):
@@ -59,7 +61,7 @@ async def metrics(consumer: ConsumerDep) -> Response:
     return Response(consumer.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/events", response_model=list[AppliedEvent])
+@reads.get("/events", response_model=list[AppliedEvent])
 async def applied_events(order_id: str, session: ReadSessionDep) -> list[AppliedEvent]:
     """The events about one order this consumer has applied: its effects, one per event."""
     ids = [event_id(event_type, order_id) for event_type in EventType]

@@ -15,6 +15,7 @@ from services.payment.app import create_app as create_payment
 from services.payment.settings import PaymentSettings
 from services.shipping.app import create_app as create_shipping
 from services.shipping.settings import ShippingSettings
+from tests.tokens import SERVICE_HEADERS
 
 PROBLEM_TYPE_PREFIX = "urn:hybrid-orders:problem:"
 
@@ -42,7 +43,9 @@ async def serve_in_process(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client calling `app` without sockets, with the app's lifespan (database setup) run."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://svc", headers=SERVICE_HEADERS
+        ) as client:
             yield client
 
 

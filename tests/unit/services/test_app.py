@@ -1,14 +1,17 @@
-"""What every service app shares: health, problem responses, the admin switch."""
+"""What every service app shares: health, problem responses, the admin switch, the token."""
 
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from services.common.auth import ServiceTokenMissing
 from services.inventory.app import create_app as create_inventory
 from services.inventory.settings import InventorySettings
 from tests.databases import Databases
+from tests.tokens import SERVICE_TOKEN
 
-from .helpers import Service, assert_problem, serve_in_process
+from .helpers import APPS, Service, assert_problem, serve_in_process
 
 
 async def test_healthz(any_service: Service) -> None:
@@ -46,7 +49,7 @@ async def test_unknown_route_and_wrong_method_are_problems(inventory: httpx.Asyn
 
 
 async def test_admin_routes_are_absent_when_disabled(databases: Databases) -> None:
-    settings = InventorySettings(database_url=await databases.url("inv"), enable_admin=False)
+    settings = InventorySettings(database_url=await databases.url("inv"))  # off by default
 
     async with serve_in_process(create_inventory(settings)) as client:
         faults = await client.get("/admin/faults")
@@ -61,7 +64,7 @@ async def test_admin_routes_are_absent_when_disabled(databases: Databases) -> No
 
 
 async def test_catalog_is_seeded_only_once(databases: Databases) -> None:
-    settings = InventorySettings(database_url=await databases.url("inv"))
+    settings = InventorySettings(database_url=await databases.url("inv"), enable_admin=True)
     async with serve_in_process(create_inventory(settings)) as client:
         await client.put("/admin/stock/WIDGET-1", json={"quantity": 7})
 
@@ -70,3 +73,31 @@ async def test_catalog_is_seeded_only_once(databases: Databases) -> None:
 
     assert products["WIDGET-1"]["stock"] == 7
     assert len(products) >= 4
+
+
+@pytest.mark.parametrize("name", sorted(APPS))
+async def test_every_route_but_healthz_needs_the_service_token(
+    name: str, databases: Databases
+) -> None:
+    app = APPS[name](await databases.url(name))
+    async with serve_in_process(app) as client:
+        paths = {path: next(iter(ops)).upper() for path, ops in app.openapi()["paths"].items()}
+        assert "/admin/faults" in paths
+        for path, method in paths.items():
+            url = path.replace("{", "").replace("}", "")  # any id: auth comes first
+            for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong"}):
+                response = await client.request(method, url, headers=headers)
+                if path == "/healthz":
+                    assert response.status_code == 200
+                    continue
+                body = assert_problem(response, 401, "unauthorized")
+                assert response.headers["www-authenticate"].startswith("Bearer")
+                assert SERVICE_TOKEN not in response.text and "wrong" not in body["detail"]
+
+
+def test_a_service_without_a_token_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ORDERS_SERVICE_TOKEN")
+    with pytest.raises(ServiceTokenMissing, match="ORDERS_SERVICE_TOKEN"):
+        create_inventory(InventorySettings(database_url="sqlite+aiosqlite://"))
+    monkeypatch.setenv("ORDERS_ALLOW_NO_SERVICE_TOKEN", "1")
+    create_inventory(InventorySettings(database_url="sqlite+aiosqlite://"))
