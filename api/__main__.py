@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
 
+from orders.logs import configure_logging
 from orders.settings import get_settings
+from orders.telemetry import configure_telemetry
 
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
+    configure_telemetry("orders-api")
     uvicorn.run(
         "api.main:create_app",
         factory=True,

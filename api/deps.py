@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from temporalio.client import Client
 
+from api.metrics import RequestMetrics
 from api.temporal import TemporalGateway
 from orders.settings import Settings
 
@@ -21,6 +22,11 @@ def _gateway(request: Request) -> TemporalGateway:
     return gateway
 
 
+def _metrics(request: Request) -> RequestMetrics:
+    metrics: RequestMetrics = request.app.state.metrics
+    return metrics
+
+
 async def _client(gateway: Annotated[TemporalGateway, Depends(_gateway)]) -> Client:
     return await gateway.client()
 
@@ -28,3 +34,4 @@ async def _client(gateway: Annotated[TemporalGateway, Depends(_gateway)]) -> Cli
 SettingsDep = Annotated[Settings, Depends(_settings)]
 GatewayDep = Annotated[TemporalGateway, Depends(_gateway)]
 ClientDep = Annotated[Client, Depends(_client)]
+MetricsDep = Annotated[RequestMetrics, Depends(_metrics)]

@@ -54,6 +54,7 @@ class DevSettings(BaseSettings):
     loyalty_port: int = Field(default=8202, validation_alias="LOYALTY_PORT")
     analytics_port: int = Field(default=8203, validation_alias="ANALYTICS_PORT")
     api_port: int = Field(default=8000, validation_alias="ORDERS_API_PORT")
+    worker_metrics_port: int = Field(default=8300, validation_alias="WORKER_METRICS_PORT")
 
     def port_of(self, name: str) -> int:
         port: int = getattr(self, f"{name}_port")
@@ -71,6 +72,7 @@ class DevSettings(BaseSettings):
                 for name in (*SERVICES, *CONSUMERS)
             },
             "API": ("ORDERS_API_PORT", self.api_port),
+            "worker metrics": ("WORKER_METRICS_PORT", self.worker_metrics_port),
         }
 
 
@@ -147,6 +149,7 @@ def components(settings: DevSettings, data: Path) -> list[Component]:
             {
                 "TEMPORAL_ADDRESS": temporal,
                 "ORDERS_NATS_URL": nats_url,
+                "ORDERS_WORKER_METRICS_ADDRESS": f"127.0.0.1:{settings.worker_metrics_port}",
                 **{f"ORDERS_{name.upper()}_URL": url[name] for name in SERVICES},
             },
         ),
@@ -183,6 +186,10 @@ def banner(settings: DevSettings, data: Path) -> None:
     for name in (*SERVICES, *CONSUMERS):
         say(f"  {name:<17} http://127.0.0.1:{settings.port_of(name)}")
     say(f"  mail (Maildir)    {data / 'mail'}  (SMTP sink on port {settings.smtp_port})")
+    say(f"  metrics           {api}/metrics, each consumer's /metrics,")
+    say(
+        f"                    worker (Temporal SDK) http://127.0.0.1:{settings.worker_metrics_port}/metrics"
+    )
     say(f"  data              {data}")
     say("Try: orders place --scenario declined")
     say("Ctrl-C stops everything.")

@@ -14,6 +14,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 
@@ -49,11 +50,14 @@ def workflow_id(order_id: str) -> str:
 async def connect(**overrides: Any) -> Client:
     """Connect with Temporal's environment configuration and the project's data converter.
 
-    `overrides` (for example `target_host` in tests) win over the environment.
+    `overrides` (for example `target_host` in tests, or a `runtime` exporting metrics) win over
+    the environment. The tracing interceptor carries the caller's trace into the workflow and its
+    activities; workers built on this client use it too (a no-op while tracing is off).
     """
     config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
     config.setdefault("target_host", DEFAULT_ADDRESS)
     config.update(overrides)
+    config["interceptors"] = [TracingInterceptor(), *config.get("interceptors", ())]
     return await Client.connect(**config, data_converter=pydantic_data_converter)
 
 

@@ -1,10 +1,11 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from api.deps import GatewayDep, SettingsDep
+from api.deps import GatewayDep, MetricsDep, SettingsDep
 from api.schemas import Health
 from api.temporal import rpc_errors
 from orders.problems import ProblemError, problem_responses
@@ -35,3 +36,9 @@ async def readyz(gateway: GatewayDep, settings: SettingsDep) -> Health:
             "orders would be accepted and wait. Start `orders-worker`.",
         )
     return Health(status="ready", detail={"temporal": "reachable", "task_queue": "polled"})
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics(metrics: MetricsDep) -> Response:
+    """Prometheus metrics: requests by method, route template and status, and their latency."""
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
