@@ -22,7 +22,7 @@ from temporalio.client import Client
 from api.main import create_app as api_app
 from cli.stack import free_port
 from orders.bus import CONSUMERS
-from orders.logs import install_record_factory
+from orders.logs import FORMAT, install_record_factory
 from orders.settings import Settings
 from services.inventory.app import create_app as inventory_app
 from services.inventory.settings import InventorySettings
@@ -77,14 +77,15 @@ async def stack(client: Client, tmp_path_factory: pytest.TempPathFactory) -> Asy
         sink = SmtpSink(data / "Maildir", port=free_port())
         await sink.start()
         stack.push_async_callback(sink.stop)
-        urls = {}
-        for name, create, settings_class in (
-            ("inventory", inventory_app, InventorySettings),
-            ("payment", payment_app, PaymentSettings),
-            ("shipping", shipping_app, ShippingSettings),
-        ):
-            app = create(settings_class(database_url=db(name)))
-            urls[name] = await stack.enter_async_context(served(app, free_port()))
+        participants = {
+            "inventory": inventory_app(InventorySettings(database_url=db("inventory"))),
+            "payment": payment_app(PaymentSettings(database_url=db("payment"))),
+            "shipping": shipping_app(ShippingSettings(database_url=db("shipping"))),
+        }
+        urls = {
+            name: await stack.enter_async_context(served(app, free_port()))
+            for name, app in participants.items()
+        }
         for name, app in (
             (
                 "notification",
@@ -211,4 +212,5 @@ async def test_a_failing_order_s_workflow_log_lines_carry_its_order_and_trace(
     ]
     assert getattr(warning, "order_id", None) == order_id
     assert getattr(warning, "trace_id", None) == trace_id(root)
-    assert f"order_id={order_id} trace_id={trace_id(root)}" in warning.order_context
+    line = logging.Formatter(FORMAT).format(warning)
+    assert f" order_id={order_id} trace_id={trace_id(root)}: order {order_id}: step" in line
