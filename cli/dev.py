@@ -33,6 +33,7 @@ from cli.stack import (
     temporal_ready,
     wait_until,
 )
+from orders.telemetry import wanted_exporters
 from orders.temporal import connect, has_workflow_pollers
 
 SERVICES = ("inventory", "payment", "shipping")
@@ -186,10 +187,10 @@ def banner(settings: DevSettings, data: Path) -> None:
     for name in (*SERVICES, *CONSUMERS):
         say(f"  {name:<17} http://127.0.0.1:{settings.port_of(name)}")
     say(f"  mail (Maildir)    {data / 'mail'}  (SMTP sink on port {settings.smtp_port})")
-    say(f"  metrics           {api}/metrics, each consumer's /metrics,")
-    say(
-        f"                    worker (Temporal SDK) http://127.0.0.1:{settings.worker_metrics_port}/metrics"
-    )
+    say(f"  worker metrics    http://127.0.0.1:{settings.worker_metrics_port}/metrics")
+    say(f"  API metrics       {api}/metrics  (and each consumer's /metrics)")
+    exporters = ", ".join(wanted_exporters()) or "off (OTEL_EXPORTER_OTLP_ENDPOINT turns them on)"
+    say(f"  traces            {exporters}")
     say(f"  data              {data}")
     say("Try: orders place --scenario declined")
     say("Ctrl-C stops everything.")
