@@ -24,7 +24,7 @@ from orders.bus import MSG_ID, STREAM, connect_nats, provision_streams
 from orders.errors import ParticipantUnavailable
 from orders.events import event_subject
 from orders.models import PublishEventInput, PublishResult
-from orders.telemetry import TRACEPARENT, current_traceparent, tracer
+from orders.telemetry import ORDER_ID_ATTRIBUTE, TRACEPARENT, current_traceparent, tracer
 from orders.temporal import ActivityName
 
 log = logging.getLogger("orders.events")
@@ -68,7 +68,7 @@ class EventActivities:
             "messaging.system": "nats",
             "messaging.destination.name": subject,
             "messaging.message.id": event.id,
-            "order.id": event.subject,
+            ORDER_ID_ATTRIBUTE: event.subject,
         }
         with tracer().start_as_current_span(
             f"publish {event.type.value}", kind=SpanKind.PRODUCER, attributes=attributes

@@ -38,6 +38,7 @@ from orders.logs import bind_order
 from orders.models import OrderInput, OrderState, OrderStatus, SettledRequest, order_fingerprint
 from orders.problems import ProblemError
 from orders.settings import Settings
+from orders.telemetry import ORDER_ID_ATTRIBUTE
 from orders.temporal import CUSTOMER_ID, ORDER_STATUS, workflow_id
 from workflows.order import ORDER_CONFLICT, OrderWorkflow
 
@@ -96,7 +97,7 @@ async def submit(
 ) -> Submitted:
     order = body.to_input(body.order_id or uuid.uuid4().hex)
     bind_order(order.order_id)
-    trace.get_current_span().set_attribute("order.id", order.order_id)
+    trace.get_current_span().set_attribute(ORDER_ID_ATTRIBUTE, order.order_id)
     if wait is not None:
         return await _submit_and_wait(
             client, settings, order, min(wait, settings.api_max_wait_seconds)

@@ -23,10 +23,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio import activity, workflow
 
-from orders.telemetry import current_trace_id
+from orders.telemetry import ORDER_ID_ATTRIBUTE, current_trace_id
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s%(order_context)s: %(message)s"
 WORKFLOW_ID = re.compile(r"^order-(?P<order_id>.+)$")
@@ -94,7 +95,8 @@ OrderOf = Callable[[Scope], str | None]
 
 
 class OrderContextMiddleware:
-    """Binds the order a request is about (as `order_of(scope)` says) for its log lines."""
+    """Binds the order a request is about (as `order_of(scope)` says) for its log lines, and
+    tags the request's span with it (`order.id`), so a tracing UI finds an order's traces."""
 
     def __init__(self, app: ASGIApp, order_of: OrderOf) -> None:
         self.app = app
@@ -104,7 +106,10 @@ class OrderContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        with order_logging(self.order_of(scope)):
+        order_id = self.order_of(scope)
+        if order_id:
+            trace.get_current_span().set_attribute(ORDER_ID_ATTRIBUTE, order_id)
+        with order_logging(order_id):
             await self.app(scope, receive, send)
 
 

@@ -37,6 +37,8 @@ log = logging.getLogger("orders.telemetry")
 
 TRACER_NAME = "hybrid-orders"
 TRACEPARENT = "traceparent"
+ORDER_ID_ATTRIBUTE = "order.id"
+"""The span attribute naming the order a span works on (search a tracing UI by it)."""
 
 
 def wanted_exporters(env: Mapping[str, str] | None = None) -> list[str]:

@@ -162,6 +162,7 @@ async def test_an_order_is_one_trace_from_the_api_to_each_consumer(
     assert [span.name for span in spans if span.parent is None] == ["POST /orders"]
     assert all(span.parent.span_id in ids for span in spans if span.parent is not None)
 
+    assert dict(root.attributes or {})["order.id"] == order_id
     start = the_one(spans, "StartWorkflow:OrderWorkflow")
     assert parent_of(spans, start) is root
     assert parent_of(spans, the_one(spans, "RunWorkflow:OrderWorkflow")) is start
@@ -177,6 +178,7 @@ async def test_an_order_is_one_trace_from_the_api_to_each_consumer(
         ]
         [server_span] = [s for s in spans if s.kind is SpanKind.SERVER and s.name == call]
         assert parent_of(spans, server_span) is client_span
+        assert dict(server_span.attributes or {})["order.id"] == order_id
     publish = the_one(spans, "publish orders.order.completed.v1")
     assert publish.kind is SpanKind.PRODUCER
     assert parent_of(spans, publish).name == "RunActivity:publish_event"

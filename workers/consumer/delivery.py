@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from orders.events import parse_event
 from orders.logs import order_logging
-from orders.telemetry import TRACEPARENT, context_from_traceparent, tracer
+from orders.telemetry import ORDER_ID_ATTRIBUTE, TRACEPARENT, context_from_traceparent, tracer
 from services.common.clock import utcnow
 from services.common.db import Database
 from workers.consumer.deadletter import (
@@ -85,7 +85,7 @@ class Delivery:
                 "messaging.consumer.group.name": self.name,
                 "messaging.destination.name": msg.subject,
                 "messaging.message.id": event.id,
-                "order.id": event.data.order_id,
+                ORDER_ID_ATTRIBUTE: event.data.order_id,
             },
         ) as span:
             yield span
