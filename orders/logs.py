@@ -88,7 +88,10 @@ def install_record_factory() -> None:
 def configure_logging(level: str | int = logging.INFO) -> None:
     """The root logger's handler and format for a process; replaces any set up before."""
     install_record_factory()
-    logging.basicConfig(level=level, format=FORMAT, force=True)
+    handler = logging.StreamHandler()
+    # The default covers records made without the factory (unpickled from another process).
+    handler.setFormatter(logging.Formatter(FORMAT, defaults={"order_context": ""}))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
 OrderOf = Callable[[Scope], str | None]
