@@ -3,6 +3,10 @@
 The event id is the `Nats-Msg-Id`, so a publish retried after a lost acknowledgement is
 deduplicated by the stream, and its duplicate acknowledgement counts as success. While NATS is
 down every attempt fails and Temporal retries it: an order's event is late, never lost.
+
+The workflow cannot know the trace (it must stay deterministic), so the event it builds carries a
+stand-in `traceparent`; the publish replaces it with its own PRODUCER span's, in the JSON and in
+the NATS `traceparent` header, and each consumer's handling becomes a child of that span.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import logging
 import nats.errors
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+from opentelemetry.trace import SpanKind
 from temporalio import activity
 
 from orders.bus import MSG_ID, STREAM, connect_nats, provision_streams
 from orders.errors import ParticipantUnavailable
 from orders.events import event_subject
 from orders.models import PublishEventInput, PublishResult
+from orders.telemetry import ORDER_ID_ATTRIBUTE, TRACEPARENT, current_traceparent, tracer
 from orders.temporal import ActivityName
 
 log = logging.getLogger("orders.events")
@@ -57,15 +63,28 @@ class EventActivities:
     async def publish(self, request: PublishEventInput) -> PublishResult:
         event = request.event
         js = await self._jetstream()
-        try:
-            ack = await js.publish(
-                event_subject(event.type, event.subject),
-                event.model_dump_json().encode(),
-                timeout=PUBLISH_TIMEOUT_SECONDS,
-                stream=STREAM,
-                headers={MSG_ID: event.id},
-            )
-        except nats.errors.Error as exc:
-            raise ParticipantUnavailable(f"publish of {event.id} failed: {exc!r}") from exc
+        subject = event_subject(event.type, event.subject)
+        attributes = {
+            "messaging.system": "nats",
+            "messaging.destination.name": subject,
+            "messaging.message.id": event.id,
+            ORDER_ID_ATTRIBUTE: event.subject,
+        }
+        with tracer().start_as_current_span(
+            f"publish {event.type.value}", kind=SpanKind.PRODUCER, attributes=attributes
+        ):
+            # Same id, so the stream still deduplicates a retry; the first publish's trace wins.
+            traceparent = current_traceparent() or event.traceparent
+            event = event.model_copy(update={"traceparent": traceparent})
+            try:
+                ack = await js.publish(
+                    subject,
+                    event.model_dump_json().encode(),
+                    timeout=PUBLISH_TIMEOUT_SECONDS,
+                    stream=STREAM,
+                    headers={MSG_ID: event.id, TRACEPARENT: traceparent},
+                )
+            except nats.errors.Error as exc:
+                raise ParticipantUnavailable(f"publish of {event.id} failed: {exc!r}") from exc
         log.info("order %s: published %s as seq %s", event.subject, event.type, ack.seq)
         return PublishResult(event_id=event.id, stream_seq=ack.seq, duplicate=bool(ack.duplicate))

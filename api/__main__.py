@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import uvicorn
 
 from orders.codec import CodecError
 from orders.encryption import data_converter
+from orders.logs import configure_logging
 from orders.settings import get_settings
+from orders.telemetry import configure_telemetry
 
 
 def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     try:
         data_converter()  # no keys: refuse to start rather than store orders in plaintext
     except CodecError as exc:
         sys.exit(f"orders-api: {exc}")
+    configure_telemetry("orders-api")
     uvicorn.run(
         "api.main:create_app",
         factory=True,

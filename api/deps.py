@@ -13,6 +13,7 @@ from temporalio.client import Client
 from api.auth.authenticate import Authenticator, forbidden
 from api.auth.rate_limit import RateLimiter
 from api.auth.scopes import Principal, Scope
+from api.metrics import RequestMetrics
 from api.temporal import TemporalGateway
 from orders.problems import ProblemError
 from orders.settings import Settings
@@ -32,6 +33,11 @@ def _settings(request: Request) -> Settings:
 def _gateway(request: Request) -> TemporalGateway:
     gateway: TemporalGateway = request.app.state.temporal
     return gateway
+
+
+def _metrics(request: Request) -> RequestMetrics:
+    metrics: RequestMetrics = request.app.state.metrics
+    return metrics
 
 
 async def _client(gateway: Annotated[TemporalGateway, Depends(_gateway)]) -> Client:
@@ -74,3 +80,4 @@ ClientDep = Annotated[Client, Depends(_client)]
 PlacerDep = Annotated[Principal, Depends(requires(Scope.PLACE))]
 ReaderDep = Annotated[Principal, Depends(requires(Scope.READ))]
 CancellerDep = Annotated[Principal, Depends(requires(Scope.CANCEL))]
+MetricsDep = Annotated[RequestMetrics, Depends(_metrics)]

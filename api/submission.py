@@ -15,6 +15,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from opentelemetry import trace
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -33,9 +34,11 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from api.schemas import OrderCreate, OrderPublic
 from api.temporal import RPC_TIMEOUT, rpc_errors
 from api.views import describe, from_state, order_view
+from orders.logs import bind_order
 from orders.models import OrderInput, OrderState, OrderStatus, SettledRequest, order_fingerprint
 from orders.problems import ProblemError
 from orders.settings import Settings
+from orders.telemetry import ORDER_ID_ATTRIBUTE
 from orders.temporal import CUSTOMER_ID, ORDER_STATUS, workflow_id
 from workflows.details import describe_lines
 from workflows.order import ORDER_CONFLICT, OrderWorkflow
@@ -106,6 +109,8 @@ async def submit(
     client: Client, settings: Settings, body: OrderCreate, wait: float | None
 ) -> Submitted:
     order = body.to_input(body.order_id or uuid.uuid4().hex)
+    bind_order(order.order_id)
+    trace.get_current_span().set_attribute(ORDER_ID_ATTRIBUTE, order.order_id)
     if wait is not None:
         return await _submit_and_wait(
             client, settings, order, min(wait, settings.api_max_wait_seconds)

@@ -40,6 +40,7 @@ from cli.stack import (
     wait_until,
 )
 from orders.encryption import CodecSettings, data_converter
+from orders.telemetry import wanted_exporters
 from orders.temporal import connect, has_workflow_pollers
 
 SERVICES = ("inventory", "payment", "shipping")
@@ -62,6 +63,7 @@ class DevSettings(BaseSettings):
     analytics_port: int = Field(default=8203, validation_alias="ANALYTICS_PORT")
     api_port: int = Field(default=8000, validation_alias="ORDERS_API_PORT")
     codec_server_port: int = Field(default=8089, validation_alias="ORDERS_CODEC_SERVER_PORT")
+    worker_metrics_port: int = Field(default=8300, validation_alias="WORKER_METRICS_PORT")
 
     def port_of(self, name: str) -> int:
         port: int = getattr(self, f"{name}_port")
@@ -80,6 +82,7 @@ class DevSettings(BaseSettings):
             },
             "API": ("ORDERS_API_PORT", self.api_port),
             "codec server": ("ORDERS_CODEC_SERVER_PORT", self.codec_server_port),
+            "worker metrics": ("WORKER_METRICS_PORT", self.worker_metrics_port),
         }
 
 
@@ -181,6 +184,7 @@ def components(settings: DevSettings, data: Path, secrets: DevSecrets) -> list[C
             {
                 "TEMPORAL_ADDRESS": temporal,
                 "ORDERS_NATS_URL": nats_url,
+                "ORDERS_WORKER_METRICS_ADDRESS": f"127.0.0.1:{settings.worker_metrics_port}",
                 **{f"ORDERS_{name.upper()}_URL": url[name] for name in SERVICES},
                 **keys,
                 **token,
@@ -238,6 +242,10 @@ def banner(settings: DevSettings, data: Path, secrets: DevSecrets) -> None:
     for name in (*SERVICES, *CONSUMERS):
         say(f"  {name:<17} http://127.0.0.1:{settings.port_of(name)}")
     say(f"  mail (Maildir)    {data / 'mail'}  (SMTP sink on port {settings.smtp_port})")
+    say(f"  worker metrics    http://127.0.0.1:{settings.worker_metrics_port}/metrics")
+    say(f"  API metrics       {api}/metrics  (and each consumer's /metrics)")
+    exporters = ", ".join(wanted_exporters()) or "off (OTEL_EXPORTER_OTLP_ENDPOINT turns them on)"
+    say(f"  traces            {exporters}")
     say(f"  data              {data}")
     say("Try: orders place --scenario declined")
     say("Ctrl-C stops everything.")

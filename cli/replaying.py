@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from temporalio.client import WorkflowHistory
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.worker import Replayer
 
@@ -61,6 +62,7 @@ def replayer(workflows: Sequence[type] = (OrderWorkflow,), *, quiet: bool = Fals
     return Replayer(
         workflows=list(workflows),
         data_converter=cli_data_converter(),
+        interceptors=[TracingInterceptor()],  # as `orders.temporal.connect` gives the worker
         runtime=_quiet_runtime() if quiet else None,
     )
 

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(default=64 * 1024, gt=0)
     """A request body over this many bytes is refused with 413 before it is parsed."""
     temporal_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    worker_metrics_address: str | None = None
+    """`host:port` where the worker serves the Temporal SDK's Prometheus metrics (`/metrics`);
+    unset, it serves none. `orders dev` sets it."""
     nats_url: str = "nats://127.0.0.1:4222"
     """One server, or the nodes of a cluster comma-separated."""
     nats_replicas: int = Field(default=1, ge=1, le=5)

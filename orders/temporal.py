@@ -14,6 +14,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.converter import DataConverter
 from temporalio.envconfig import ClientConfig
 
@@ -53,11 +54,14 @@ async def connect(*, converter: DataConverter | None = None, **overrides: Any) -
 
     The converter encrypts payloads with the keys of `orders.encryption` (from the
     environment unless `converter` is given) and raises `EncryptionNotConfigured` without
-    them. `overrides` (for example `target_host` in tests) win over the environment.
+    them. `overrides` (for example `target_host` in tests, or a `runtime` exporting metrics) win
+    over the environment. The tracing interceptor carries the caller's trace into the workflow
+    and its activities; workers built on this client use it too (a no-op while tracing is off).
     """
     config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
     config.setdefault("target_host", DEFAULT_ADDRESS)
     config.update(overrides)
+    config["interceptors"] = [TracingInterceptor(), *config.get("interceptors", ())]
     return await Client.connect(**config, data_converter=converter or data_converter())
 
 

@@ -9,6 +9,7 @@ answers for itself, not for the fleet.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import sys
 
@@ -24,16 +25,25 @@ async def polled_from(host: str, task_queue: str) -> bool:
     return any(identity.endswith(f"@{host}") for identity in identities)
 
 
-def main() -> None:
+def check() -> str | None:
+    """Why this host is unhealthy, or None when a worker here polls the task queue."""
     task_queue = get_settings().task_queue
     host = socket.gethostname()
     try:
         ok = asyncio.run(asyncio.wait_for(polled_from(host, task_queue), TIMEOUT_SECONDS))
     except Exception as exc:
-        # A message to sys.exit goes to stderr with status 1: docker keeps it with the check.
-        sys.exit(f"unhealthy: {type(exc).__name__}: {exc}")
-    if not ok:
-        sys.exit(f"unhealthy: no worker on {host} polls task queue {task_queue!r}")
+        return f"unhealthy: {type(exc).__name__}: {exc}"
+    return None if ok else f"unhealthy: no worker on {host} polls task queue {task_queue!r}"
+
+
+def main() -> None:
+    problem = check()
+    if problem is not None:
+        print(problem, file=sys.stderr)  # docker keeps it with the check
+    sys.stderr.flush()
+    # Skip interpreter finalization: the Temporal runtime's threads sometimes abort it
+    # (SIGABRT in PyGILState_Release, a few runs in 30), which would read as unhealthy.
+    os._exit(0 if problem is None else 1)
 
 
 if __name__ == "__main__":

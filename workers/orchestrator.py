@@ -4,7 +4,9 @@ Run it with `orders-worker`. It connects with Temporal's environment configurati
 (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, TLS, or a `temporal.toml` profile),
 reaches the participants at `ORDERS_INVENTORY_URL`, `ORDERS_PAYMENT_URL`, `ORDERS_SHIPPING_URL`,
 and publishes order events to NATS at `ORDERS_NATS_URL`. It refuses to start without payload keys
-(`ORDERS_CODEC_KEYS`, see docs/encryption.md).
+(`ORDERS_CODEC_KEYS`, see docs/encryption.md). With `ORDERS_WORKER_METRICS_ADDRESS`
+(`host:port`) it serves the Temporal SDK's Prometheus metrics there; tracing follows the `OTEL_`
+variables (see `orders.telemetry`).
 SIGTERM or SIGINT stops polling and lets running activities finish before it exits.
 """
 
@@ -17,9 +19,12 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import httpx
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.events import EventActivities
@@ -28,7 +33,9 @@ from activities.payment import PaymentActivities
 from activities.shipping import ShippingActivities
 from orders.codec import CodecError
 from orders.encryption import data_converter
+from orders.logs import configure_logging
 from orders.settings import Settings, get_settings
+from orders.telemetry import configure_telemetry
 from orders.temporal import connect
 from workflows.order import OrderWorkflow
 
@@ -43,11 +50,14 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
         headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
 
         async def http(base_url: str) -> httpx.AsyncClient:
-            return await stack.enter_async_context(
+            client = await stack.enter_async_context(
                 httpx.AsyncClient(
                     base_url=base_url, timeout=settings.http_timeout_seconds, headers=headers
                 )
             )
+            # Each call is a client span under its activity's span, and carries `traceparent`.
+            HTTPXClientInstrumentor.instrument_client(client)
+            return client
 
         inventory = InventoryActivities(await http(settings.inventory_url))
         payment = PaymentActivities(await http(settings.payment_url))
@@ -74,8 +84,17 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
             yield worker
 
 
+def metrics_runtime(address: str) -> Runtime:
+    """A Temporal runtime serving the SDK's metrics (task latencies, slots, polls) at `address`."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+
+
 async def serve(settings: Settings) -> None:
-    client = await connect()
+    address = settings.worker_metrics_address
+    overrides: dict[str, Any] = {"runtime": metrics_runtime(address)} if address else {}
+    client = await connect(**overrides)
+    if address:
+        log.info("worker metrics on http://%s/metrics", address)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -88,7 +107,8 @@ async def serve(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
+    configure_telemetry("orders-worker")
     # Refuse before connecting, in one line rather than a traceback: without payload keys the
     # worker would store plaintext, and without the service token every participant refuses it.
     try:

@@ -30,7 +30,11 @@ with workflow.unsafe.imports_passed_through():
 
 
 def traceparent(run_id: str) -> str:
-    """Until tracing is wired in, a stable W3C traceparent derived from the run."""
+    """A stand-in W3C traceparent derived from the run (a workflow cannot read the trace).
+
+    The publish activity replaces it with its own span's when the worker traces
+    (`activities.events`); with tracing off it stays, still one stable trace id per order run.
+    """
     digest = hashlib.sha256(run_id.encode()).hexdigest()
     return f"00-{digest[:32]}-{digest[32:48]}-01"
 

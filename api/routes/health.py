@@ -1,12 +1,13 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and metrics."""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from api.deps import GatewayDep, SettingsDep
+from api.deps import GatewayDep, MetricsDep, SettingsDep
 from api.schemas import Health
 from api.temporal import RPC_TIMEOUT, rpc_errors, temporal_unavailable
 from orders.problems import ProblemError, problem_responses
@@ -40,3 +41,9 @@ async def readyz(gateway: GatewayDep, settings: SettingsDep) -> Health:
             "orders would be accepted and wait. Start `orders-worker`.",
         )
     return Health(status="ready", detail={"temporal": "reachable", "task_queue": "polled"})
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics(metrics: MetricsDep) -> Response:
+    """Prometheus metrics: requests by method, route template and status, and their latency."""
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

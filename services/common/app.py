@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from pydantic import BaseModel
 from sqlalchemy import MetaData
+from starlette.types import Scope
 
+from orders.logs import OrderContextMiddleware, header
 from orders.problems import install_problem_handlers
 from services.common import faults as faults_admin
 from services.common.auth import ServiceTokenRequired, check_configured
@@ -21,6 +26,17 @@ from services.common.settings import ServiceSettings
 logger = logging.getLogger(__name__)
 
 StartupHook = Callable[[Database], Awaitable[None]]
+IDEMPOTENCY_KEY = re.compile(r"^order-(?P<order_id>.+):[^:]+$")
+
+
+def order_of_request(scope: Scope) -> str | None:
+    """The order a participant call is about: its `Idempotency-Key: order-<id>:<step>`, or the
+    `order_id` query parameter of a lookup."""
+    match = IDEMPOTENCY_KEY.match(header(scope, b"idempotency-key") or "")
+    if match:
+        return match["order_id"]
+    query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
+    return query.get("order_id", [None])[0]
 
 
 class Health(BaseModel):
@@ -76,8 +92,14 @@ def build_app(
     faults = FaultState()
     app.state.faults = faults
     app.state.settings = settings
+    app.state.service = name
     install_problem_handlers(app)
     app.add_middleware(FaultMiddleware, faults=faults)
+    app.add_middleware(OrderContextMiddleware, order_of=order_of_request)
+    # A server span per request, child of the activity's client span through `traceparent`.
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz", exclude_spans=["receive", "send"]
+    )
     app.include_router(health_router)
     for router in routers:
         app.include_router(router, dependencies=[ServiceTokenRequired])

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
 
+from orders.logs import configure_logging
+from orders.telemetry import configure_telemetry
 from services.common.settings import ServiceSettings
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
@@ -24,8 +24,12 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Serve `app` on the settings' host and port; returns once it has shut down."""
-    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    """Serve `app` on the settings' host and port; returns once it has shut down.
+
+    The process's logging and tracing are set up here, named after the app's `service`.
+    """
+    configure_logging(settings.log_level.upper())
+    configure_telemetry(f"orders-{app.state.service}")
     signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         app,

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 
-from services.common.server import LOG_FORMAT
+from orders.logs import configure_logging
 from services.smtp_sink.settings import SmtpSinkSettings
 from services.smtp_sink.sink import SmtpSink
 
@@ -30,7 +30,7 @@ async def serve(settings: SmtpSinkSettings) -> None:
 def main() -> None:
     """Listen on SMTP_SINK_HOST:SMTP_SINK_PORT, file mail into SMTP_SINK_MAILDIR."""
     settings = SmtpSinkSettings()
-    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    configure_logging(settings.log_level.upper())
     if settings.log_level != "debug":
         # aiosmtpd logs every SMTP command at INFO; our handler logs one line per message.
         logging.getLogger("mail.log").setLevel(logging.WARNING)

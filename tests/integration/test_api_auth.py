@@ -20,9 +20,8 @@ from api.auth.scopes import Scope
 from api.auth.settings import AuthSettings
 from api.main import create_app
 from orders.settings import Settings
-from tests.tokens import customer_key
 from tests.integration.test_api import order_body
-from tests.tokens import bearer
+from tests.tokens import bearer, customer_key
 
 pytestmark = pytest.mark.usefixtures("worker")
 

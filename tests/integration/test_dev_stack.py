@@ -93,6 +93,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
         "LOYALTY_PORT": str(free_port()),
         "ANALYTICS_PORT": str(free_port()),
         "ORDERS_CODEC_SERVER_PORT": str(free_port()),
+        "WORKER_METRICS_PORT": str(free_port()),
     }
 
 
@@ -186,6 +187,13 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
         await poll(emailed, what="an email for every order", within=60)
         points = (await http.get(f"{loyalty}/customers/cust-cli/points")).json()
         assert [e["order_id"] for e in points["entries"]] == [happy]
+
+        # Metrics: the API counts its requests by route template, the worker serves the SDK's.
+        api_metrics = (await http.get(f"{api}/metrics")).text
+        placing = 'orders_api_requests_total{method="POST",route="/orders",'
+        assert any(line.startswith(placing) for line in api_metrics.splitlines()), api_metrics
+        worker_metrics = f"http://127.0.0.1:{stack_env['WORKER_METRICS_PORT']}/metrics"
+        assert "temporal_workflow_completed" in (await http.get(worker_metrics)).text
     mail = list((Path(stack_env["ORDERS_DATA_DIR"]) / "mail" / "new").iterdir())
     assert len(mail) == len(placed)
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import MetaData
 
 from orders.problems import install_problem_handlers
@@ -58,9 +59,14 @@ def build_consumer_app(
 
     app = FastAPI(title=f"hybrid-orders {name} consumer", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.service = name
     install_problem_handlers(app)
     app.include_router(ops.router)
     app.include_router(ops.reads, dependencies=[ServiceTokenRequired])
     for router in routers:
         app.include_router(router, dependencies=[ServiceTokenRequired])
+    # Its read API only: a consumer's handling of an event is traced by `Delivery`.
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz,metrics", exclude_spans=["receive", "send"]
+    )
     return app

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from opentelemetry.trace import Span, SpanKind
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from orders.events import parse_event
+from orders.logs import order_logging
+from orders.telemetry import ORDER_ID_ATTRIBUTE, TRACEPARENT, context_from_traceparent, tracer
 from services.common.clock import utcnow
 from services.common.db import Database
 from workers.consumer.deadletter import (
@@ -55,10 +60,37 @@ class Delivery:
         self.metrics = metrics
 
     async def process(self, msg: Msg) -> Outcome:
+        """Settle `msg`; its log lines name its order, and its handling is a CONSUMER span in
+        the order's trace (a child of the publish, whose `traceparent` the event carries)."""
         try:
             event = parse_event(msg.data)
         except ValidationError as exc:
-            return await self._dead_letter(msg, order_id_hint(msg.data), invalid_event_reason(exc))
+            order_id = order_id_hint(msg.data)
+            with order_logging(order_id):
+                return await self._dead_letter(msg, order_id, invalid_event_reason(exc))
+        with order_logging(event.data.order_id), self._span(msg, event) as span:
+            outcome = await self._settle(msg, event)
+            span.set_attribute("orders.consumer.outcome", outcome.value)
+            return outcome
+
+    @contextmanager
+    def _span(self, msg: Msg, event: Event) -> Iterator[Span]:
+        traceparent = (msg.headers or {}).get(TRACEPARENT) or event.traceparent
+        with tracer().start_as_current_span(
+            f"{self.name} process {event.type.value}",
+            context=context_from_traceparent(traceparent),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.consumer.group.name": self.name,
+                "messaging.destination.name": msg.subject,
+                "messaging.message.id": event.id,
+                ORDER_ID_ATTRIBUTE: event.data.order_id,
+            },
+        ) as span:
+            yield span
+
+    async def _settle(self, msg: Msg, event: Event) -> Outcome:
         order_id = event.data.order_id
         delivery = msg.metadata.num_delivered
         try:
