@@ -14,6 +14,7 @@ from cli import (
     order_commands,
     place_command,
 )
+from cli.bench.command import bench_command
 from cli.dev import DevSettings, run_dev
 
 app = typer.Typer(
@@ -47,6 +48,7 @@ app.add_typer(events_commands.events_app, name="events")
 app.add_typer(history_commands.history_app, name="history")
 app.command("replay")(history_commands.replay_command)
 app.command("audit")(audit_command.audit_command)
+app.command("bench")(bench_command)
 
 
 def main() -> None:

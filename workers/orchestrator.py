@@ -14,7 +14,6 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import timedelta
 
 import httpx
 from temporalio.client import Client
@@ -26,6 +25,7 @@ from activities.payment import PaymentActivities
 from activities.shipping import ShippingActivities
 from orders.settings import Settings, get_settings
 from orders.temporal import connect
+from orders.tuning import worker_options
 from workflows.order import OrderWorkflow
 
 log = logging.getLogger("orders.worker")
@@ -38,7 +38,14 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
 
         async def http(base_url: str) -> httpx.AsyncClient:
             return await stack.enter_async_context(
-                httpx.AsyncClient(base_url=base_url, timeout=settings.http_timeout_seconds)
+                httpx.AsyncClient(
+                    base_url=base_url,
+                    timeout=settings.http_timeout_seconds,
+                    limits=httpx.Limits(
+                        max_connections=settings.http_max_connections,
+                        max_keepalive_connections=settings.http_max_connections,
+                    ),
+                )
             )
 
         inventory = InventoryActivities(await http(settings.inventory_url))
@@ -59,8 +66,7 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
                 shipping.cancel,
                 events.publish,
             ],
-            max_concurrent_activities=settings.max_concurrent_activities,
-            graceful_shutdown_timeout=timedelta(seconds=15),
+            **worker_options(settings),
         )
         async with worker:
             yield worker
