@@ -92,7 +92,9 @@ def _received(order: OrderInput) -> OrderState:
 async def submit(
     client: Client, settings: Settings, body: OrderCreate, wait: float | None
 ) -> Submitted:
-    order = body.to_input(body.order_id or uuid.uuid4().hex)
+    order = body.to_input(
+        body.order_id or uuid.uuid4().hex, local_activities=settings.local_activities
+    )
     if wait is not None:
         return await _submit_and_wait(
             client, settings, order, min(wait, settings.api_max_wait_seconds)

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     """Let a workflow task's completion carry its next activity back to this worker."""
     sandbox_passthrough: bool = True
     """Pass the sandbox the project's contracts and pydantic instead of re-importing them."""
+    local_activities: bool = False
+    """New orders run their participant calls as local activities (see BENCHMARKS.md)."""
     http_max_connections: int = Field(default=100, gt=0)
     """Pooled connections to each participant service."""
     temporal_ui_url: str = "http://localhost:8233"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from cli.bench.report import show, write_chart, write_json
 from cli.bench.run import Level, bench
 from cli.bench.stack import Target, fresh_stack, running_stack
 from cli.dev import CONSUMERS, DevSettings
+from orders.settings import get_settings
 from orders.temporal import DEFAULT_ADDRESS
 
 log = logging.getLogger("orders.bench")
@@ -68,8 +70,13 @@ def bench_command(
         typer.Option(help="Directory of result.json and chart.png [default: .data/bench/<time>]."),
     ] = None,
     noop_local_activities: Annotated[
-        bool, typer.Option(help="Run the no-op limit's steps as local activities.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            help="Run the no-op limit's participant steps as local activities "
+            "[default: as ORDERS_LOCAL_ACTIVITIES runs the orders].",
+            show_default=False,
+        ),
+    ] = None,
     api_url: Annotated[
         str | None,
         typer.Option(
@@ -99,6 +106,9 @@ def bench_command(
 
       orders bench --rate 20 --count 400
     """
+    local = noop_local_activities
+    if local is None:
+        local = get_settings().local_activities
     levels = (
         [Level(count, rate=rate)]
         if rate is not None
@@ -117,7 +127,7 @@ def bench_command(
                             target,
                             levels,
                             warmup=warmup,
-                            local_activities=noop_local_activities,
+                            local_activities=local,
                             progress=progress,
                         )
             defaults = DevSettings()
@@ -132,10 +142,12 @@ def bench_command(
                     running,
                     levels,
                     warmup=warmup,
-                    local_activities=noop_local_activities,
+                    local_activities=local,
                     progress=progress,
                 )
 
+    # SIGTERM unwinds like Ctrl-C, so the stack this run started is stopped, not orphaned.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     result = options.run(work())
     write_json(result, folder / "result.json")
     write_chart(result, folder / "chart.png")

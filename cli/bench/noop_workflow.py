@@ -39,7 +39,8 @@ class NoopOrderWorkflow:
     async def run(self, request: NoopInput) -> int:
         for step in STEPS:
             timeout = PUBLISH_ATTEMPT_TIMEOUT if step is ActivityName.PUBLISH_EVENT else None
-            if request.local_activities:
+            # As the saga: the participant calls may be local, the publish is always not.
+            if request.local_activities and step is not ActivityName.PUBLISH_EVENT:
                 await workflow.execute_local_activity(
                     step,
                     request.order_id,
