@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import nats
 
+from cli import options
 from cli.api_client import ApiClient
 from cli.bench.load import bare_noop, via_api
 from cli.bench.phase import run_phase
@@ -118,7 +119,10 @@ async def bench(
     client = await connect(target_host=target.temporal)
     nc = await nats.connect(target.nats, name="orders-bench")
     try:
-        async with ApiClient(target.api, transport=None) as api, httpx.AsyncClient() as http:
+        async with (
+            ApiClient(target.api, transport=options.transport()) as api,
+            httpx.AsyncClient() as http,
+        ):
             read = partial(
                 effects, http, nc.jetstream(), target.consumers, within=EFFECTS_WITHIN_SECONDS
             )
