@@ -33,8 +33,9 @@ class Settings(BaseSettings):
     """Workflows kept in memory between tasks; 0 replays the whole history on every task."""
     eager_activities: bool = True
     """Let a workflow task's completion carry its next activity back to this worker."""
-    sandbox_passthrough: bool = True
-    """Pass the sandbox the project's contracts and pydantic instead of re-importing them."""
+    sandbox_passthrough: bool = False
+    """Pass the sandbox the project's contracts and pydantic wholesale, not only what the workflow
+    module passes through itself; measured no gain (BENCHMARKS.md), so off."""
     local_activities: bool = False
     """New orders run their participant calls as local activities (see BENCHMARKS.md)."""
     http_max_connections: int = Field(default=100, gt=0)
