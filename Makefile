@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test lint typecheck pytest chaos schemas histories ui screenshots clean
+.PHONY: install dev test lint typecheck pytest chaos bench schemas histories ui screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ CHAOS_ORDERS_PER_FAULT ?= 20
 chaos: $(STAMP)  ## the chaos suite's long form: more rounds of faults, more orders each
 	CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_ORDERS_PER_FAULT=$(CHAOS_ORDERS_PER_FAULT) \
 		$(BIN)/pytest -m chaos -o log_cli=true -o log_cli_level=WARNING
+
+BENCH_COUNT ?= 200
+BENCH_ARGS ?= -c 1 -c 8
+bench: $(STAMP)  ## throughput and latency on a fresh stack against the no-op limit (BENCHMARKS.md)
+	$(BIN)/orders bench --count $(BENCH_COUNT) $(BENCH_ARGS)
 
 schemas: $(STAMP)  ## regenerate schemas/events/*.json from the event models
 	$(BIN)/python -m orders.schemas

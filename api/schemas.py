@@ -91,7 +91,7 @@ class OrderCreate(BaseModel):
     payment_token: Text = Field(repr=False)
     shipping_address: AddressIn
 
-    def to_input(self, order_id: str) -> OrderInput:
+    def to_input(self, order_id: str, *, local_activities: bool = False) -> OrderInput:
         return OrderInput(
             order_id=order_id,
             customer_id=self.customer_id,
@@ -100,6 +100,7 @@ class OrderCreate(BaseModel):
             payment_token=self.payment_token,
             shipping_address=Address(**self.shipping_address.model_dump()),
             customer_email=self.customer_email,
+            local_activities=local_activities,
         )
 
 

@@ -108,7 +108,9 @@ def _received(order: OrderInput) -> OrderState:
 async def submit(
     client: Client, settings: Settings, body: OrderCreate, wait: float | None
 ) -> Submitted:
-    order = body.to_input(body.order_id or uuid.uuid4().hex)
+    order = body.to_input(
+        body.order_id or uuid.uuid4().hex, local_activities=settings.local_activities
+    )
     bind_order(order.order_id)
     trace.get_current_span().set_attribute(ORDER_ID_ATTRIBUTE, order.order_id)
     if wait is not None:

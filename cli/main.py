@@ -16,6 +16,7 @@ from cli import (
     order_commands,
     place_command,
 )
+from cli.bench.command import bench_command
 from cli.dev import DevSettings, run_dev
 
 app = typer.Typer(
@@ -51,6 +52,7 @@ app.add_typer(codec_commands.codec_app, name="codec")
 app.add_typer(keys_commands.keys_app, name="keys")
 app.command("replay")(history_commands.replay_command)
 app.command("audit")(audit_command.audit_command)
+app.command("bench")(bench_command)
 
 
 def main() -> None:

@@ -102,6 +102,10 @@ class OrderInput(BaseModel):
     payment_token: NonEmpty = Field(repr=False)  # kept out of reprs, so out of logged errors
     shipping_address: Address
     customer_email: str | None = None
+    local_activities: bool = False
+    """Run the participant calls as local activities. Chosen by the API's settings when the order
+    is submitted and kept in the history, so a replay runs them the way they first ran; how the
+    order runs, not what it is, so not part of its fingerprint."""
 
 
 # --- what the workflow reports ----------------------------------------------------------------
@@ -243,7 +247,8 @@ class PublishResult(BaseModel):
 
 def order_fingerprint(order: OrderInput) -> str:
     """A stable hash of an order's content: same id and same fingerprint is the same order."""
-    canonical = json.dumps(order.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    content = order.model_dump(mode="json", exclude={"local_activities"})
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

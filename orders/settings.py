@@ -23,6 +23,23 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = Field(default=10.0, gt=0)
     """Timeout of one participant call; an attempt's start-to-close timeout is longer."""
     max_concurrent_activities: int = Field(default=100, gt=0)
+    max_concurrent_workflow_tasks: int = Field(default=100, ge=2)
+    """Workflow task slots of the worker; at least 2 while workflows are cached."""
+    max_concurrent_local_activities: int = Field(default=100, gt=0)
+    workflow_task_pollers: int = Field(default=5, ge=2)
+    """Concurrent long polls for workflow tasks (sticky and normal queues share them)."""
+    activity_task_pollers: int = Field(default=5, gt=0)
+    max_cached_workflows: int = Field(default=1000, ge=0)
+    """Workflows kept in memory between tasks; 0 replays the whole history on every task."""
+    eager_activities: bool = True
+    """Let a workflow task's completion carry its next activity back to this worker."""
+    sandbox_passthrough: bool = False
+    """Pass the sandbox the project's contracts and pydantic wholesale, not only what the workflow
+    module passes through itself; measured no gain (BENCHMARKS.md), so off."""
+    local_activities: bool = False
+    """New orders run their participant calls as local activities (see BENCHMARKS.md)."""
+    http_max_connections: int = Field(default=100, gt=0)
+    """Pooled connections to each participant service."""
     temporal_ui_url: str = "http://localhost:8233"
     """Where people open the Temporal Web UI; the API links each order there."""
     api_host: str = "127.0.0.1"

@@ -18,7 +18,6 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -37,6 +36,7 @@ from orders.logs import configure_logging
 from orders.settings import Settings, get_settings
 from orders.telemetry import configure_telemetry
 from orders.temporal import connect
+from orders.tuning import worker_options
 from workflows.order import OrderWorkflow
 
 log = logging.getLogger("orders.worker")
@@ -52,7 +52,13 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
         async def http(base_url: str) -> httpx.AsyncClient:
             client = await stack.enter_async_context(
                 httpx.AsyncClient(
-                    base_url=base_url, timeout=settings.http_timeout_seconds, headers=headers
+                    base_url=base_url,
+                    timeout=settings.http_timeout_seconds,
+                    headers=headers,
+                    limits=httpx.Limits(
+                        max_connections=settings.http_max_connections,
+                        max_keepalive_connections=settings.http_max_connections,
+                    ),
                 )
             )
             # Each call is a client span under its activity's span, and carries `traceparent`.
@@ -77,8 +83,7 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
                 shipping.cancel,
                 events.publish,
             ],
-            max_concurrent_activities=settings.max_concurrent_activities,
-            graceful_shutdown_timeout=timedelta(seconds=15),
+            **worker_options(settings),
         )
         async with worker:
             yield worker

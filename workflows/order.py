@@ -280,7 +280,14 @@ class OrderWorkflow:
         self._transition(status)
         record = StepRecord(name=step, outcome=Outcome.RUNNING, started_at=workflow.now())
         self._state.steps.append(record)
-        handle: workflow.ActivityHandle[R] = workflow.start_activity(
+        # Local activities (the order's own choice, kept in its input) skip the activity task
+        # queue: fewer round trips to the server, but retries and timeouts live in this worker.
+        start = (
+            workflow.start_local_activity
+            if self._order.local_activities
+            else workflow.start_activity
+        )
+        handle: workflow.ActivityHandle[R] = start(
             activity,
             arg,
             result_type=result_type,

@@ -9,18 +9,7 @@ from pathlib import Path
 
 from cli.dev import CONSUMERS, SERVICES, Component, DevSettings, components
 from cli.dev_secrets import DevSecrets, dev_secrets
-from cli.stack import Process, free_port, wait_until
-
-PORTS = (
-    "temporal",
-    "temporal_ui",
-    "nats",
-    "smtp",
-    *SERVICES,
-    *CONSUMERS,
-    "api",
-    "codec_server",
-)
+from cli.stack import Process, wait_until
 
 
 @dataclass
@@ -32,11 +21,7 @@ class ChaosStack:
     processes: dict[str, Process] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        values = {"data_dir": self.data, **{f"{name}_port": free_port() for name in PORTS}}
-        fields = DevSettings.model_fields
-        self.settings = DevSettings.model_validate(
-            {str(fields[name].validation_alias): value for name, value in values.items()}
-        )
+        self.settings = DevSettings.on_free_ports(self.data)
         self.data.mkdir(parents=True, exist_ok=True)
         self.secrets = dev_secrets(self.data)
         self.parts = {

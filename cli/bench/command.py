@@ -1,0 +1,159 @@
+"""`orders bench`: drive orders through the real API and measure them against the no-op limit."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cli import credentials, options
+from cli.bench.report import show, write_chart, write_json
+from cli.bench.run import Level, bench
+from cli.bench.stack import Target, fresh_stack, running_stack
+from cli.dev import CONSUMERS, DevSettings
+from cli.dev_secrets import cli_data_converter
+from orders.settings import get_settings
+from orders.temporal import DEFAULT_ADDRESS
+
+log = logging.getLogger("orders.bench")
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[Callable[[str, int], Callable[[], None]]]:
+    bar = Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
+
+    def phase(label: str, total: int) -> Callable[[], None]:
+        task = bar.add_task(label, total=total)
+        if not console.is_terminal:
+            console.print(f"bench: {label} ({total})")
+        return lambda: bar.advance(task)
+
+    with bar:
+        yield phase
+
+
+def bench_command(
+    count: Annotated[int, typer.Option(min=1, help="Orders per load level.")] = 200,
+    concurrency: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--concurrency",
+            "-c",
+            min=1,
+            help="Orders in flight at once; repeat for several levels (-c 1 -c 8).",
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="Instead of a concurrency: orders started per second."),
+    ] = None,
+    warmup: Annotated[
+        int, typer.Option(min=0, help="Unmeasured orders (and no-ops) before each level.")
+    ] = 10,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Directory of result.json and chart.png [default: .data/bench/<time>]."),
+    ] = None,
+    noop_local_activities: Annotated[
+        bool | None,
+        typer.Option(
+            help="Run the no-op limit's participant steps as local activities "
+            "[default: as ORDERS_LOCAL_ACTIVITIES runs the orders].",
+            show_default=False,
+        ),
+    ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="Bench a stack already running (with --temporal and --nats) instead of a fresh "
+            "one; CPU per process is then not measured.",
+        ),
+    ] = None,
+    temporal: Annotated[
+        str, typer.Option(metavar="HOST:PORT", help="With --api-url: its Temporal server.")
+    ] = DEFAULT_ADDRESS,
+    nats: options.NatsUrl = options.DEFAULT_NATS,
+) -> None:
+    """Throughput, latency and CPU per order of the real stack, against a no-op workflow.
+
+    By default starts a fresh local stack on free ports in a temporary directory, plus a worker
+    of a no-op workflow of the same shape (four activities) with the same settings. For each
+    level it runs the no-op limit (bare start_workflow) then the application (POST /orders),
+    and reports both and their ratios. Worker tuning comes from the ORDERS_* settings in the
+    environment (see BENCHMARKS.md).
+
+    Examples:
+
+      orders bench
+
+      orders bench --count 50 -c 1 -c 8
+
+      orders bench --rate 20 --count 400
+    """
+    local = noop_local_activities
+    if local is None:
+        local = get_settings().local_activities
+    levels = (
+        [Level(count, rate=rate)]
+        if rate is not None
+        else [Level(count, concurrency=c) for c in concurrency or [8]]
+    )
+    folder = out or Path(".data") / "bench" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    console = Console(stderr=True)
+
+    async def work() -> dict[str, Any]:
+        with _progress(console) as progress:
+            if api_url is None:
+                with tempfile.TemporaryDirectory(prefix="orders-bench-") as data:
+                    async with fresh_stack(Path(data), lambda line: console.print(line)) as target:
+                        return await bench(
+                            target,
+                            levels,
+                            warmup=warmup,
+                            local_activities=local,
+                            progress=progress,
+                        )
+            defaults = DevSettings()
+            target = Target(
+                api=api_url,
+                temporal=temporal,
+                nats=nats,
+                consumers={c: f"http://127.0.0.1:{defaults.port_of(c)}" for c in CONSUMERS},
+                api_key=credentials.api_key(),
+                service_token=credentials.service_token(),
+                converter=cli_data_converter(),
+            )
+            async with running_stack(target, folder) as running:
+                return await bench(
+                    running,
+                    levels,
+                    warmup=warmup,
+                    local_activities=local,
+                    progress=progress,
+                )
+
+    # SIGTERM unwinds like Ctrl-C, so the stack this run started is stopped, not orphaned.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    result = options.run(work())
+    write_json(result, folder / "result.json")
+    write_chart(result, folder / "chart.png")
+    show(Console(), result)
+    typer.echo(f"wrote {folder / 'result.json'} and {folder / 'chart.png'}")

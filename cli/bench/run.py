@@ -1,0 +1,184 @@
+"""A benchmark run: for each load level, the no-op limit then the application, and their ratios.
+
+Both phases of a level run back to back on the same Temporal server with the same worker
+settings, so machine noise moves both; the ratios are what the targets are about:
+throughput at least 0.8 x the limit's, and p50 POST → completed at most 1.5 x the limit's at
+concurrency 1.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+import httpx
+import nats
+
+from cli import options
+from cli.api_client import ApiClient
+from cli.bench.load import bare_noop, via_api
+from cli.bench.phase import run_phase
+from cli.bench.stack import Target
+from cli.bench.stats import ratio
+from cli.bench.timeline import effects
+from cli.credentials import bearer
+from orders.settings import get_settings
+from orders.temporal import connect
+
+THROUGHPUT_TARGET = 0.8
+P50_TARGET = 1.5
+EFFECTS_WITHIN_SECONDS = 120.0
+TUNING_FIELDS = (
+    "max_concurrent_workflow_tasks",
+    "max_concurrent_activities",
+    "max_concurrent_local_activities",
+    "workflow_task_pollers",
+    "activity_task_pollers",
+    "max_cached_workflows",
+    "eager_activities",
+    "sandbox_passthrough",
+    "http_max_connections",
+)
+
+
+@dataclass(frozen=True)
+class Level:
+    count: int
+    concurrency: int | None = None
+    rate: float | None = None
+
+    @property
+    def label(self) -> str:
+        return f"rate {self.rate:g}/s" if self.rate else f"concurrency {self.concurrency}"
+
+
+Progress = Callable[[str, int], Callable[[], None]]
+"""Given a phase's label and size, the function to call as each of its workflows closes."""
+
+
+def machine() -> dict[str, Any]:
+    pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(pages * page_size / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": list(os.getloadavg()),
+    }
+
+
+def _ratios(app: dict[str, Any], noop: dict[str, Any]) -> dict[str, float | None]:
+    a, n = app["latency_seconds"], noop["latency_seconds"]
+    return {
+        "throughput": ratio(app["throughput_per_second"], noop["throughput_per_second"]),
+        **{
+            f"post_to_completed_{p}": ratio(a["post_to_completed"][p], n["post_to_completed"][p])
+            for p in ("p50", "p95", "p99")
+        },
+        "post_to_started_p50": ratio(a["post_to_started"]["p50"], n["post_to_started"]["p50"]),
+    }
+
+
+def _targets(level: Level, ratios: dict[str, float | None]) -> dict[str, Any]:
+    throughput = ratios["throughput"]
+    found: dict[str, Any] = {
+        "throughput_ratio_at_least": THROUGHPUT_TARGET,
+        "throughput_met": throughput is not None and throughput >= THROUGHPUT_TARGET,
+    }
+    if level.concurrency == 1:
+        p50 = ratios["post_to_completed_p50"]
+        found["p50_ratio_at_most"] = P50_TARGET
+        found["p50_met"] = p50 is not None and p50 <= P50_TARGET
+    return found
+
+
+async def bench(
+    target: Target,
+    levels: list[Level],
+    *,
+    warmup: int,
+    local_activities: bool,
+    progress: Progress,
+) -> dict[str, Any]:
+    run_id = uuid.uuid4().hex[:8]
+    settings = get_settings()
+    result: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(),
+        "machine": machine(),
+        "stack": "fresh" if target.pids else f"running at {target.api}",
+        "cpu_per_process": bool(target.pids),
+        "worker_settings": {name: getattr(settings, name) for name in TUNING_FIELDS},
+        "noop_local_activities": local_activities,
+        "levels": [],
+    }
+    client = await connect(target_host=target.temporal, converter=target.converter)
+    nc = await nats.connect(target.nats, name="orders-bench")
+    try:
+        async with (
+            ApiClient(target.api, transport=options.transport(), token=target.api_key) as api,
+            httpx.AsyncClient(headers=bearer(target.service_token)) as http,
+        ):
+            read = partial(
+                effects, http, nc.jetstream(), target.consumers, within=EFFECTS_WITHIN_SECONDS
+            )
+            app = via_api(api, run_id)
+            noop = bare_noop(client, run_id, local_activities=local_activities)
+            for index, level in enumerate(levels):
+                if warmup:
+                    # Imports, caches, connection pools and SQLite pages warm, so that the first
+                    # level measures the steady state the others do.
+                    for name, start in (("noop", noop), ("app", app)):
+                        await run_phase(
+                            client,
+                            _renumbered(start, 1_000_000 * (index + 1)),
+                            count=warmup,
+                            concurrency=level.concurrency or 4,
+                            rate=None,
+                            advance=progress(f"warm-up {name}", warmup),
+                            pids={},
+                        )
+                phases: dict[str, dict[str, Any]] = {}
+                for name, start, reader in (("noop", noop, None), ("app", app, read)):
+                    phases[name] = await run_phase(
+                        client,
+                        _renumbered(start, 10_000 * index),
+                        count=level.count,
+                        concurrency=level.concurrency,
+                        rate=level.rate,
+                        advance=progress(f"{level.label}: {name}", level.count),
+                        pids=target.pids,
+                        read_effects=reader,
+                    )
+                ratios = _ratios(phases["app"], phases["noop"])
+                result["levels"].append(
+                    {
+                        "label": level.label,
+                        "count": level.count,
+                        "concurrency": level.concurrency,
+                        "rate": level.rate,
+                        **phases,
+                        "ratios": ratios,
+                        "targets": _targets(level, ratios),
+                    }
+                )
+    finally:
+        await nc.close()
+    result["finished_at"] = datetime.now(UTC).isoformat()
+    return result
+
+
+def _renumbered(start: Any, offset: int) -> Any:
+    """`start` with its indexes moved past `offset`, so every workflow id of a run is new."""
+
+    async def shifted(index: int) -> Any:
+        sample = await start(index + offset)
+        sample.index = index
+        return sample
+
+    return shifted

@@ -1,0 +1,110 @@
+"""What `orders bench` runs against: a fresh local stack of its own, or one already running.
+
+A fresh stack is `orders dev`'s components on free ports in a new data directory, plus the no-op
+worker with the orchestrator worker's environment: every run starts from empty databases, and the
+pid of every process is known, so their CPU-seconds can be read. Against a running stack only the
+no-op worker is started here, and CPU per process is not available.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.converter import DataConverter
+
+from cli.bench.noop_workflow import NOOP_TASK_QUEUE
+from cli.dev import CONSUMERS, Component, DevSettings, codec_keys, components
+from cli.dev_secrets import dev_secrets
+from cli.stack import Process, wait_until
+from orders.encryption import data_converter
+from orders.temporal import connect, has_workflow_pollers
+
+NOOP_WORKER = "noop-worker"
+
+
+@dataclass
+class Target:
+    api: str
+    temporal: str
+    nats: str
+    consumers: dict[str, str]
+    api_key: str | None
+    """Sent to the API: the stack's dev key."""
+    service_token: str | None
+    """Sent to the consumers' read endpoints."""
+    converter: DataConverter
+    """Decrypts the histories, with the stack's payload keys."""
+    pids: dict[str, int] = field(default_factory=dict)
+    """Each process of the stack by name; empty when the stack is not ours to measure."""
+
+
+def noop_component(temporal: str, env: dict[str, str], converter: DataConverter) -> Component:
+    client: Client | None = None
+
+    async def polled() -> bool:
+        nonlocal client
+        client = client or await connect(target_host=temporal, converter=converter)
+        return await has_workflow_pollers(client, NOOP_TASK_QUEUE)
+
+    return Component(
+        NOOP_WORKER,
+        [sys.executable, "-m", "cli.bench.noop_worker"],
+        polled,
+        {**env, "TEMPORAL_ADDRESS": temporal},
+    )
+
+
+async def _start(part: Component, data: Path, started: list[Process]) -> Process:
+    process = Process(part.name, part.argv, part.env, log=data / "logs" / f"{part.name}.log")
+    process.start()
+    started.append(process)
+    await wait_until(part.ready, what=f"{part.name} ready", within=part.within, process=process)
+    return process
+
+
+@asynccontextmanager
+async def fresh_stack(data: Path, say: Callable[[str], None]) -> AsyncIterator[Target]:
+    """The whole local stack and the no-op worker, started in order, stopped in reverse."""
+    settings = DevSettings.on_free_ports(data)
+    secrets = dev_secrets(data)
+    converter = data_converter(codec_keys(data)[0])
+    parts = components(settings, data, secrets)
+    worker = next(part for part in parts if part.name == "worker")
+    temporal = f"127.0.0.1:{settings.temporal_port}"
+    # The worker's environment (its payload keys, its tuning): the same costs as the app's.
+    parts.append(noop_component(temporal, worker.env, converter))
+    started: list[Process] = []
+    try:
+        for part in parts:
+            say(f"starting {part.name}")
+            await _start(part, data, started)
+        yield Target(
+            api=f"http://127.0.0.1:{settings.api_port}",
+            temporal=temporal,
+            nats=f"nats://127.0.0.1:{settings.nats_port}",
+            consumers={name: f"http://127.0.0.1:{settings.port_of(name)}" for name in CONSUMERS},
+            api_key=secrets.api_key,
+            service_token=secrets.service_token,
+            converter=converter,
+            pids={p.name: p.popen.pid for p in started if p.popen is not None},
+        )
+    finally:
+        for process in reversed(started):
+            process.stop()
+
+
+@asynccontextmanager
+async def running_stack(target: Target, data: Path) -> AsyncIterator[Target]:
+    """A stack someone else runs: only the no-op worker is ours, next to its Temporal server."""
+    started: list[Process] = []
+    try:
+        await _start(noop_component(target.temporal, {}, target.converter), data, started)
+        yield target
+    finally:
+        for process in started:
+            process.stop()

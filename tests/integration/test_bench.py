@@ -1,0 +1,59 @@
+"""`orders bench` as people run it, tiny: a fresh stack, three orders, every field of the result.
+
+It asserts what the run produced, never how fast: the numbers are the benchmark's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from subprocess import PIPE, STDOUT
+
+import pytest
+
+LATENCIES = ("post_to_started", "post_to_completed", "post_to_last_effect")
+SUMMARY = {"count", "mean", "p50", "p95", "p99", "max"}
+STACK = {
+    "temporal", "nats", "smtp-sink", "inventory", "payment", "shipping",
+    "notification", "loyalty", "analytics", "worker", "api", "noop-worker", "bench",
+}  # fmt: skip
+STEPS = {"reserve_inventory", "charge_payment", "schedule_shipment", "publish_event"}
+
+
+@pytest.mark.timeout(300)
+async def test_a_tiny_bench_reports_every_measure(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "bench",
+        "--count", "3", "-c", "2", "--warmup", "1", "--out", str(out),
+        stdout=PIPE, stderr=STDOUT,
+    )  # fmt: skip
+    output, _ = await process.communicate()
+    assert await process.wait() == 0, output.decode()
+
+    assert (out / "chart.png").read_bytes().startswith(b"\x89PNG")
+    result = json.loads((out / "result.json").read_text())
+    assert result["cpu_per_process"] is True
+    assert {"cpus", "memory_gib", "python"} <= result["machine"].keys()
+    assert "max_cached_workflows" in result["worker_settings"]
+    [level] = result["levels"]
+    assert level["concurrency"] == 2
+    assert {"throughput", "post_to_completed_p50"} <= level["ratios"].keys()
+    assert "throughput_met" in level["targets"]
+    for name in ("app", "noop"):
+        phase = level[name]
+        assert phase["statuses"] == {"COMPLETED": 3}, phase
+        assert phase["throughput_per_second"] > 0
+        assert set(phase["cpu_seconds_per_order"]) == STACK
+        assert sum(phase["completions_per_second"]) == 3
+        assert set(phase["breakdown"]["activities"]) == STEPS
+        for latency in LATENCIES[:2]:
+            assert phase["latency_seconds"][latency]["count"] == 3
+            assert set(phase["latency_seconds"][latency]) == SUMMARY
+    app = level["app"]
+    assert app["latency_seconds"]["post_to_last_effect"]["count"] == 3
+    assert set(app["breakdown"]["consumer_lag"]) == {"notification", "loyalty", "analytics"}
+    assert all(lag["count"] == 3 for lag in app["breakdown"]["consumer_lag"].values())
+    assert "targets: throughput" in output.decode()
