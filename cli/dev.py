@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import sys
@@ -45,6 +46,8 @@ from orders.telemetry import wanted_exporters
 from orders.temporal import connect, has_workflow_pollers
 
 SERVICES = ("inventory", "payment", "shipping")
+DEV_RATE_LIMIT = "1000"
+"""Requests a second (and burst) per API key on the local stack."""
 CONSUMERS = ("notification", "loyalty", "analytics")
 PORT_FIELDS = (
     "temporal",
@@ -223,6 +226,12 @@ def components(settings: DevSettings, data: Path, secrets: DevSecrets) -> list[C
                 "ORDERS_TEMPORAL_UI_URL": f"http://localhost:{settings.temporal_ui_port}",
                 "ORDERS_SHIPPING_URL": url["shipping"],
                 "ORDERS_API_KEYS_FILE": str(secrets.keys_file),
+                # One dev key drives `orders place --count` and `orders bench`: a limit sized for
+                # a fleet of customers would measure the limiter. The environment still wins.
+                **{
+                    name: os.environ.get(name, DEV_RATE_LIMIT)
+                    for name in ("ORDERS_API_RATE_LIMIT_PER_SECOND", "ORDERS_API_RATE_LIMIT_BURST")
+                },
                 **keys,
             },
         ),

@@ -86,9 +86,10 @@ class Load:
             if response.status_code in (200, 202):
                 self.placed.append(body["order_id"])
                 return
-            assert response.status_code >= 500, response.text  # never our fault
+            # Never our fault: the stack is down, or it asks us to slow down.
+            assert response.status_code == 429 or response.status_code >= 500, response.text
             self.refused += 1
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(float(response.headers.get("retry-after", 0.2)))
         raise AssertionError(f"order {body['order_id']} never accepted")
 
 

@@ -17,7 +17,7 @@ LATENCIES = ("post_to_started", "post_to_completed", "post_to_last_effect")
 SUMMARY = {"count", "mean", "p50", "p95", "p99", "max"}
 STACK = {
     "temporal", "nats", "smtp-sink", "inventory", "payment", "shipping",
-    "notification", "loyalty", "analytics", "worker", "api", "noop-worker", "bench",
+    "notification", "loyalty", "analytics", "worker", "api", "codec-server", "noop-worker", "bench",
 }  # fmt: skip
 STEPS = {"reserve_inventory", "charge_payment", "schedule_shipment", "publish_event"}
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from api.schemas import OrderCreate
 from orders.models import LineItem
 from tests.integration.orders import poll
 from tests.integration.participants import Participants, new_order
@@ -47,7 +48,8 @@ async def _status(api: httpx.AsyncClient, order_id: str) -> dict[str, Any]:
 
 async def _place(api: httpx.AsyncClient, **changes: Any) -> str:
     order = new_order(customer_id=CUSTOMER, order_id=f"ui-{uuid.uuid4().hex[:8]}", **changes)
-    response = await api.post("/orders", json=order.model_dump(mode="json", exclude_none=True))
+    body = order.model_dump(mode="json", exclude_none=True, include=set(OrderCreate.model_fields))
+    response = await api.post("/orders", json=body)
     assert response.status_code == 202, response.text
     return order.order_id
 
