@@ -52,7 +52,8 @@ async def served(
         auth=auth_settings,
     )
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="off"))
+    # log_config=None: uvicorn's own would stop its loggers propagating, for every later test.
+    server = uvicorn.Server(uvicorn.Config(app, port=port, lifespan="off", log_config=None))
     task = asyncio.create_task(server.serve())
     await poll(lambda: server.started, what="the API listening", within=15)
     try:
