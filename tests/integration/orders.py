@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
+from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
@@ -13,6 +15,26 @@ from orders.temporal import TASK_QUEUE, workflow_id
 from workflows.order import OrderWorkflow
 
 OrderHandle = WorkflowHandle[OrderWorkflow, OrderState]
+
+
+def order_body(**changes: Any) -> dict[str, Any]:
+    """A `POST /orders` body that completes (seeded SKUs, a good card), with `changes`."""
+    body: dict[str, Any] = {
+        "order_id": f"api-{uuid.uuid4().hex[:12]}",
+        "customer_id": "cust-api",
+        "currency": "USD",
+        "items": [{"sku": "WIDGET-1", "quantity": 2}, {"sku": "GADGET-2", "quantity": 1}],
+        "payment_token": "tok_visa",
+        "shipping_address": {
+            "name": "Ada Lovelace",
+            "line1": "12 St James's Square",
+            "city": "London",
+            "postal_code": "SW1Y 4JH",
+            "country": "GB",
+        },
+    }
+    body.update(changes)
+    return body
 
 
 async def start(client: Client, order: OrderInput) -> OrderHandle:

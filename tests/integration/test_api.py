@@ -15,30 +15,11 @@ from api.auth.settings import AuthSettings
 from api.main import create_app
 from cli.stack import free_port
 from orders.settings import Settings
-from tests.integration.orders import poll
+from tests.integration.orders import order_body, poll
 from tests.integration.participants import HAPPY_TOTAL, Participants
 from tests.tokens import bearer
 
 PROBLEM = "application/problem+json"
-
-
-def order_body(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "order_id": f"api-{uuid.uuid4().hex[:12]}",
-        "customer_id": "cust-api",
-        "currency": "USD",
-        "items": [{"sku": "WIDGET-1", "quantity": 2}, {"sku": "GADGET-2", "quantity": 1}],
-        "payment_token": "tok_visa",
-        "shipping_address": {
-            "name": "Ada Lovelace",
-            "line1": "12 St James's Square",
-            "city": "London",
-            "postal_code": "SW1Y 4JH",
-            "country": "GB",
-        },
-    }
-    body.update(changes)
-    return body
 
 
 async def status_of(api: httpx.AsyncClient, order_id: str) -> str:

@@ -20,7 +20,7 @@ from api.auth.scopes import Scope
 from api.auth.settings import AuthSettings
 from api.main import create_app
 from orders.settings import Settings
-from tests.integration.test_api import order_body
+from tests.integration.orders import order_body
 from tests.tokens import bearer, customer_key
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -17,8 +17,7 @@ from nats.js import JetStreamContext
 from api.auth.keys import KeyFile
 from orders.bus import STREAM, connect_nats
 from orders.events import subject_token
-from tests.integration.orders import poll
-from tests.integration.test_api import order_body
+from tests.integration.orders import order_body, poll
 from tests.nats import NatsServer
 from tests.tokens import SERVICE_TOKEN, bearer, customer_key
 

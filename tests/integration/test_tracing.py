@@ -33,8 +33,7 @@ from services.shipping.app import create_app as shipping_app
 from services.shipping.settings import ShippingSettings
 from services.smtp_sink.sink import SmtpSink
 from tests.integration.consumers import running
-from tests.integration.orders import poll
-from tests.integration.test_api import order_body
+from tests.integration.orders import order_body, poll
 from tests.integration.tracing import SpanRecorder, served, span_recorder, trace_id
 from tests.nats import NatsServer
 from tests.tokens import bearer

@@ -11,9 +11,7 @@ import pytest
 from api.auth.keys import KeyFile
 from api.auth.scopes import ALL_SCOPES
 from cli.dev_secrets import dev_secrets
-from tests.unit.test_cli import Fake, assert_clean_exit, fake, order, orders, problem
-
-__all__ = ["fake"]  # the fixture, imported for these tests
+from tests.unit.fake_api import Fake, assert_clean_exit, order, orders, problem
 
 
 @pytest.fixture(autouse=True)
