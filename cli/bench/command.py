@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import tempfile
@@ -25,6 +26,25 @@ from orders.settings import get_settings
 from orders.temporal import DEFAULT_ADDRESS
 
 log = logging.getLogger("orders.bench")
+
+
+def stop_on_signal() -> None:
+    """SIGINT or SIGTERM cancels the run, so the stack it started is stopped, not orphaned.
+
+    Only the first one counts: a second (a supervisor's `timeout` forwarding the same signal, an
+    impatient Ctrl-C) must not interrupt the stopping itself and leave processes behind.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def stop() -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: None)
+        task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
 
 
 @contextmanager
@@ -120,6 +140,7 @@ def bench_command(
     console = Console(stderr=True)
 
     async def work() -> dict[str, Any]:
+        stop_on_signal()
         with _progress(console) as progress:
             if api_url is None:
                 with tempfile.TemporaryDirectory(prefix="orders-bench-") as data:
@@ -150,9 +171,11 @@ def bench_command(
                     progress=progress,
                 )
 
-    # SIGTERM unwinds like Ctrl-C, so the stack this run started is stopped, not orphaned.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    result = options.run(work())
+    try:
+        result = options.run(work())
+    except asyncio.CancelledError:
+        typer.echo("orders bench: stopped; no result written", err=True)
+        raise typer.Exit(130) from None
     write_json(result, folder / "result.json")
     write_chart(result, folder / "chart.png")
     show(Console(), result)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 from subprocess import PIPE, STDOUT
 
 import pytest
+
+from tests.processes import alive, descendants
 
 LATENCIES = ("post_to_started", "post_to_completed", "post_to_last_effect")
 SUMMARY = {"count", "mean", "p50", "p95", "p99", "max"}
@@ -57,3 +60,30 @@ async def test_a_tiny_bench_reports_every_measure(tmp_path: Path) -> None:
     assert set(app["breakdown"]["consumer_lag"]) == {"notification", "loyalty", "analytics"}
     assert all(lag["count"] == 3 for lag in app["breakdown"]["consumer_lag"].values())
     assert "targets: throughput" in output.decode()
+
+
+@pytest.mark.timeout(300)
+async def test_a_bench_stopped_twice_mid_run_stops_its_whole_stack(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "bench",
+        "--count", "500", "-c", "2", "--warmup", "0", "--out", str(tmp_path / "bench"),
+        stdout=PIPE, stderr=STDOUT,
+    )  # fmt: skip
+    assert process.stdout is not None
+    seen = b""
+    while b"concurrency 2" not in seen:  # the stack is up and orders are flowing
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=120)
+        assert line, seen.decode()
+        seen += line
+    started = descendants(process.pid)
+    assert len(started) >= 13, started  # the stack's processes and the no-op worker
+
+    # Twice, as a supervisor's `timeout` and the user both send it: the second must not cut the
+    # stopping short.
+    process.send_signal(signal.SIGTERM)
+    process.send_signal(signal.SIGTERM)
+    output, _ = await process.communicate()
+    assert await process.wait() == 130, (seen + output).decode()
+    assert b"stopped; no result written" in output
+    assert [pid for pid in started if alive(pid)] == []
+    assert not (tmp_path / "bench" / "result.json").exists()

@@ -20,6 +20,7 @@ import pytest
 
 from cli.stack import free_port
 from tests.integration.orders import poll
+from tests.processes import alive, descendants
 from tests.tokens import SERVICE_HEADERS
 
 READY = "Ctrl-C stops everything"
@@ -44,34 +45,6 @@ async def orders_json(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
     code, out = await orders(env, *args, "--json")
     assert code == 0, out
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below `pid`, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @pytest.fixture
