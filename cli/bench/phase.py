@@ -20,6 +20,7 @@ from cli.bench.stats import per_second, summary
 from cli.bench.timeline import Effect, History, histories
 
 ReadEffects = Callable[[list[str]], Awaitable[dict[str, list[Effect]]]]
+Drained = Callable[[], Awaitable[None]]
 
 
 def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
@@ -42,18 +43,21 @@ async def run_phase(
     advance: Callable[[], None],
     pids: dict[str, int],
     read_effects: ReadEffects | None = None,
+    drained: Drained | None = None,
 ) -> dict[str, Any]:
     before = cpu.snapshot(pids)
     samples = await drive(
         client, start, count=count, concurrency=concurrency, rate=rate, advance=advance
     )
     started = [sample for sample in samples if sample.workflow_id]
+    if drained is not None:
+        await drained()  # the consumers' work on this phase's events counts; reading it does not
+    cpu_spent = cpu.spent(before, cpu.snapshot(pids))
     effects: dict[str, list[Effect]] = {}
     if read_effects is not None:
         effects = await read_effects(
             [s.workflow_id.removeprefix("order-") for s in started if s.status == "COMPLETED"]
         )
-    cpu_spent = cpu.spent(before, cpu.snapshot(pids))
     found = await histories(client, [sample.workflow_id for sample in started])
     return summarise(
         samples, dict(zip((s.workflow_id for s in started), found, strict=True)), effects, cpu_spent

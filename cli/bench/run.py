@@ -26,7 +26,7 @@ from cli.bench.load import bare_noop, via_api
 from cli.bench.phase import run_phase
 from cli.bench.stack import Target
 from cli.bench.stats import ratio
-from cli.bench.timeline import effects
+from cli.bench.timeline import drained, effects
 from cli.credentials import bearer
 from orders.settings import get_settings
 from orders.temporal import connect
@@ -124,9 +124,9 @@ async def bench(
             ApiClient(target.api, transport=options.transport(), token=target.api_key) as api,
             httpx.AsyncClient(headers=bearer(target.service_token)) as http,
         ):
-            read = partial(
-                effects, http, nc.jetstream(), target.consumers, within=EFFECTS_WITHIN_SECONDS
-            )
+            js = nc.jetstream()
+            read = partial(effects, http, js, target.consumers, within=EFFECTS_WITHIN_SECONDS)
+            settle = partial(drained, js, target.consumers, within=EFFECTS_WITHIN_SECONDS)
             app = via_api(api, run_id)
             noop = bare_noop(client, run_id, local_activities=local_activities)
             for index, level in enumerate(levels):
@@ -144,7 +144,9 @@ async def bench(
                             pids={},
                         )
                 phases: dict[str, dict[str, Any]] = {}
-                for name, start, reader in (("noop", noop, None), ("app", app, read)):
+                phase_effects = {"noop": (None, None), "app": (read, settle)}
+                for name, start in (("noop", noop), ("app", app)):
+                    reader, drain = phase_effects[name]
                     phases[name] = await run_phase(
                         client,
                         _renumbered(start, 10_000 * index),
@@ -154,6 +156,7 @@ async def bench(
                         advance=progress(f"{level.label}: {name}", level.count),
                         pids=target.pids,
                         read_effects=reader,
+                        drained=drain,
                     )
                 ratios = _ratios(phases["app"], phases["noop"])
                 result["levels"].append(

@@ -132,6 +132,18 @@ async def effects(
             await asyncio.sleep(0.2)  # the consumers are still applying: poll again
 
 
+async def drained(js: JetStreamContext, consumers: dict[str, str], *, within: float) -> None:
+    """Until every consumer has applied and acknowledged every event so far (or `within` ran
+    out): the stream's own bookkeeping, so that waiting costs the consumers nothing."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        infos = [await js.consumer_info(STREAM, name) for name in consumers]
+        if all(info.num_pending == 0 and info.num_ack_pending == 0 for info in infos):
+            return
+        await asyncio.sleep(0.05)  # still applying: ask the server again
+
+
 async def _stream_time(js: JetStreamContext, seq: int) -> datetime | None:
     try:
         return (await js.get_msg(STREAM, seq)).time
