@@ -26,7 +26,6 @@ from pathlib import Path
 import typer
 from pydantic import Field
 from pydantic_settings import BaseSettings
-from temporalio.client import Client
 
 from cli.dev_secrets import CODEC_TOKEN_FILE, DevSecrets, dev_keys_file, dev_secrets, dev_token
 from cli.stack import (
@@ -36,14 +35,14 @@ from cli.stack import (
     http_ok,
     nats_ready,
     nats_server_argv,
+    pollers_ready,
     port_open,
     temporal_dev_server_argv,
     temporal_ready,
     wait_until,
 )
-from orders.encryption import CodecSettings, data_converter
+from orders.encryption import CodecSettings
 from orders.telemetry import wanted_exporters
-from orders.temporal import connect, has_workflow_pollers
 
 SERVICES = ("inventory", "payment", "shipping")
 DEV_RATE_LIMIT = "1000"
@@ -138,19 +137,10 @@ def components(settings: DevSettings, data: Path, secrets: DevSecrets) -> list[C
     nats_url = f"nats://127.0.0.1:{settings.nats_port}"
     url = {name: f"http://127.0.0.1:{settings.port_of(name)}" for name in (*SERVICES, *CONSUMERS)}
     codec_url = f"http://127.0.0.1:{settings.codec_server_port}"
-    codec_settings, keys = codec_keys(data)
+    _, keys = codec_keys(data)
     ui_origins = ",".join(
         f"http://{host}:{settings.temporal_ui_port}" for host in ("localhost", "127.0.0.1")
     )
-
-    client: Client | None = None
-
-    async def polled() -> bool:
-        nonlocal client
-        if client is None:  # once, not on every poll
-            converter = data_converter(codec_settings)
-            client = await connect(converter=converter, target_host=temporal)
-        return await has_workflow_pollers(client)
 
     return [
         Component(
@@ -206,7 +196,7 @@ def components(settings: DevSettings, data: Path, secrets: DevSecrets) -> list[C
         Component(
             "worker",
             [executable("orders-worker")],
-            polled,
+            pollers_ready(temporal),
             {
                 "TEMPORAL_ADDRESS": temporal,
                 "ORDERS_NATS_URL": nats_url,

@@ -24,7 +24,7 @@ import nats
 import nats.errors
 from temporalio.client import Client
 
-from orders.temporal import SEARCH_ATTRIBUTES
+from orders.temporal import SEARCH_ATTRIBUTES, TASK_QUEUE, has_workflow_pollers
 
 
 def free_port() -> int:
@@ -222,6 +222,19 @@ def temporal_ready(address: str) -> Callable[[], Awaitable[bool]]:
         except RuntimeError:  # the SDK's "Failed client connect" while the server starts
             return False
         return await client.service_client.check_health()
+
+    return check
+
+
+def pollers_ready(address: str, task_queue: str = TASK_QUEUE) -> Callable[[], Awaitable[bool]]:
+    """Ready once a worker polls `task_queue`. It connects once, not on every poll, and without
+    payload keys: describing a task queue reads no payloads."""
+    client: Client | None = None
+
+    async def check() -> bool:
+        nonlocal client
+        client = client or await Client.connect(address)
+        return await has_workflow_pollers(client, task_queue)
 
     return check
 

@@ -14,15 +14,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from temporalio.client import Client
 from temporalio.converter import DataConverter
 
 from cli.bench.noop_workflow import NOOP_TASK_QUEUE
 from cli.dev import CONSUMERS, Component, DevSettings, codec_keys, components
 from cli.dev_secrets import dev_secrets
-from cli.stack import Process, wait_until
+from cli.stack import Process, pollers_ready, wait_until
 from orders.encryption import data_converter
-from orders.temporal import connect, has_workflow_pollers
 
 NOOP_WORKER = "noop-worker"
 
@@ -43,18 +41,11 @@ class Target:
     """Each process of the stack by name; empty when the stack is not ours to measure."""
 
 
-def noop_component(temporal: str, env: dict[str, str], converter: DataConverter) -> Component:
-    client: Client | None = None
-
-    async def polled() -> bool:
-        nonlocal client
-        client = client or await connect(target_host=temporal, converter=converter)
-        return await has_workflow_pollers(client, NOOP_TASK_QUEUE)
-
+def noop_component(temporal: str, env: dict[str, str]) -> Component:
     return Component(
         NOOP_WORKER,
         [sys.executable, "-m", "cli.bench.noop_worker"],
-        polled,
+        pollers_ready(temporal, NOOP_TASK_QUEUE),
         {**env, "TEMPORAL_ADDRESS": temporal},
     )
 
@@ -77,7 +68,7 @@ async def fresh_stack(data: Path, say: Callable[[str], None]) -> AsyncIterator[T
     worker = next(part for part in parts if part.name == "worker")
     temporal = f"127.0.0.1:{settings.temporal_port}"
     # The worker's environment (its payload keys, its tuning): the same costs as the app's.
-    parts.append(noop_component(temporal, worker.env, converter))
+    parts.append(noop_component(temporal, worker.env))
     started: list[Process] = []
     try:
         for part in parts:
@@ -103,7 +94,7 @@ async def running_stack(target: Target, data: Path) -> AsyncIterator[Target]:
     """A stack someone else runs: only the no-op worker is ours, next to its Temporal server."""
     started: list[Process] = []
     try:
-        await _start(noop_component(target.temporal, {}, target.converter), data, started)
+        await _start(noop_component(target.temporal, {}), data, started)
         yield target
     finally:
         for process in started:
