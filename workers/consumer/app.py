@@ -12,6 +12,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlalchemy import MetaData
 
 from orders.problems import install_problem_handlers
+from orders.settings import get_settings as get_orders_settings
 from services.common.auth import ServiceTokenRequired, check_configured
 from services.common.db import Database
 from workers.consumer import ops
@@ -27,11 +28,10 @@ def build_consumer_app(
     *,
     name: str,
     settings: ConsumerSettings,
-    nats_url: str,
     handler: Handler[Any],
     metadata: MetaData,
     routers: Sequence[APIRouter],
-    stream_replicas: int = 1,
+    nats_url: str | None = None,
 ) -> FastAPI:
     """An app whose lifespan runs consumer `name` with `handler`; it serves health, metrics and
     the consumer's read routes. Stopping it finishes the message in hand, then drains NATS.
@@ -40,11 +40,15 @@ def build_consumer_app(
     stay open for probes and Prometheus: they carry counts and states, no order or customer.
     """
     check_configured(f"{name} consumer", settings)
+    # Where the bus is and how many copies its streams keep: the fleet's settings (`ORDERS_`),
+    # the same for every consumer and the worker; `nats_url` moves only the URL (tests).
+    bus = get_orders_settings()
+    nats_url = nats_url or bus.nats_url
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
-        consumer = Consumer(name, nats_url, db, handler, settings, stream_replicas)
+        consumer = Consumer(name, nats_url, db, handler, settings, bus.nats_replicas)
         try:
             await db.create_all([metadata, ProcessedBase.metadata])
             app.state.db = db

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from orders.settings import get_settings as get_orders_settings
 from workers.consumer.app import build_consumer_app
 from workers.consumer.handler import Handler
 from workers.loyalty import routes
@@ -26,8 +25,7 @@ def create_app(
     return build_consumer_app(
         name=NAME,
         settings=settings or get_settings(),
-        nats_url=nats_url or get_orders_settings().nats_url,
-        stream_replicas=get_orders_settings().nats_replicas,
+        nats_url=nats_url,
         handler=handler or LoyaltyHandler(),
         metadata=Base.metadata,
         routers=[routes.router],
