@@ -36,7 +36,7 @@ from orders.logs import configure_logging
 from orders.settings import Settings, get_settings
 from orders.telemetry import configure_telemetry
 from orders.temporal import connect
-from orders.tuning import worker_options
+from orders.tuning import worker_options, write_workflow_bytecode
 from workflows.order import OrderWorkflow
 
 log = logging.getLogger("orders.worker")
@@ -70,6 +70,7 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
         shipping = ShippingActivities(await http(settings.shipping_url))
         events = EventActivities(settings.nats_url, settings.nats_replicas)
         stack.push_async_callback(events.close)
+        write_workflow_bytecode([OrderWorkflow])
         worker = Worker(
             client,
             task_queue=settings.task_queue,

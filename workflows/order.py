@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -19,7 +18,6 @@ with workflow.unsafe.imports_passed_through():
         CancelResult,
         Charge,
         ChargePaymentInput,
-        Compensation,
         OrderInput,
         OrderState,
         OrderStatus,
@@ -44,14 +42,18 @@ with workflow.unsafe.imports_passed_through():
     from workflows.details import Waiting, current_details, describe_lines, undo_summary
     from workflows.failures import attempts_of, failure_of
     from workflows.policies import (
+        CANCEL_SHIPMENT,
         PUBLISH_ATTEMPT_TIMEOUT,
         PUBLISH_RETRY,
+        REFUND,
+        RELEASE,
         STEP_ATTEMPT_TIMEOUT,
         STEP_DEADLINE,
         STEP_RETRY,
         UNDO_ATTEMPT_TIMEOUT,
         UNDO_DEADLINE,
         UNDO_RETRY,
+        Undo,
     )
 
 R = TypeVar("R", bound=BaseModel)
@@ -62,17 +64,6 @@ ORDER_CONFLICT = "OrderConflict"
 
 PUBLISH_ON_COMPENSATION_FAILED = "publish-on-compensation-failed"
 """Patch: an order left COMPENSATION_FAILED publishes `OrderFailed` / `OrderCancelled` too."""
-
-
-@dataclass(frozen=True)
-class _Undo:
-    name: Compensation
-    activity: ActivityName
-
-
-RELEASE = _Undo(Compensation.RELEASE_INVENTORY, ActivityName.RELEASE_INVENTORY)
-REFUND = _Undo(Compensation.REFUND_PAYMENT, ActivityName.REFUND_PAYMENT)
-CANCEL_SHIPMENT = _Undo(Compensation.CANCEL_SHIPMENT, ActivityName.CANCEL_SHIPMENT)
 
 
 class _CancelRequested(Exception):
@@ -115,7 +106,7 @@ class OrderWorkflow:
             currency=order.currency,
             items=order.items,
         )
-        self._undo: list[_Undo] = []
+        self._undo: list[Undo] = []
         self._reservation: Reservation | None = None
         self._shipment: Shipment | None = None
         # What the Web UI's current details say the order waits on, and the undos not yet run.
@@ -271,7 +262,7 @@ class OrderWorkflow:
         arg: BaseModel,
         result_type: type[R],
         *,
-        undo: _Undo,
+        undo: Undo,
         summary: str,
     ) -> R:
         """Run one forward step, its undo registered first: a timed-out call may have landed."""

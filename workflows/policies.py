@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy
+
+from orders.models import Compensation
+from orders.temporal import ActivityName
 
 # Forward steps retry transient faults for a bounded time; past it the order fails and is undone.
 STEP_RETRY = RetryPolicy(
@@ -33,3 +37,20 @@ PUBLISH_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
 )
 PUBLISH_ATTEMPT_TIMEOUT = timedelta(seconds=15)
+
+
+@dataclass(frozen=True)
+class Undo:
+    """What undoes a forward step: the compensation's name and the activity that runs it.
+
+    Defined here, outside the workflow's module, because the sandbox re-imports that module for
+    every workflow run; a module it passes through is imported once.
+    """
+
+    name: Compensation
+    activity: ActivityName
+
+
+RELEASE = Undo(Compensation.RELEASE_INVENTORY, ActivityName.RELEASE_INVENTORY)
+REFUND = Undo(Compensation.REFUND_PAYMENT, ActivityName.REFUND_PAYMENT)
+CANCEL_SHIPMENT = Undo(Compensation.CANCEL_SHIPMENT, ActivityName.CANCEL_SHIPMENT)

@@ -17,7 +17,7 @@ from cli.bench.noop_workflow import NOOP_ACTIVITIES, NOOP_TASK_QUEUE, NoopOrderW
 from orders.logs import configure_logging
 from orders.settings import get_settings
 from orders.temporal import connect
-from orders.tuning import worker_options
+from orders.tuning import worker_options, write_workflow_bytecode
 
 log = logging.getLogger("orders.bench.noop")
 
@@ -28,6 +28,7 @@ async def serve() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    write_workflow_bytecode([NoopOrderWorkflow])
     async with Worker(
         client,
         task_queue=NOOP_TASK_QUEUE,

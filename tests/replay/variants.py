@@ -16,7 +16,8 @@ with workflow.unsafe.imports_passed_through():
 
     from orders.models import OrderInput, OrderState, OrderStatus, Step
     from orders.temporal import ActivityName
-    from workflows.order import OrderWorkflow, _Undo
+    from workflows.order import OrderWorkflow
+    from workflows.policies import Undo
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -39,7 +40,7 @@ class FraudScreenAdded(OrderWorkflow):
         arg: BaseModel,
         result_type: type[R],
         *,
-        undo: _Undo,
+        undo: Undo,
         summary: str,
     ) -> R:
         if step is Step.CHARGE_PAYMENT:
