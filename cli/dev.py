@@ -31,7 +31,7 @@ from cli.dev_secrets import CODEC_TOKEN_FILE, DevSecrets, dev_keys_file, dev_sec
 from cli.stack import (
     Process,
     executable,
-    free_port,
+    free_ports,
     http_ok,
     nats_ready,
     nats_server_argv,
@@ -82,7 +82,9 @@ class DevSettings(BaseSettings):
     @classmethod
     def on_free_ports(cls, data_dir: Path) -> DevSettings:
         """A stack in `data_dir` with every port free now: for tests and `orders bench`."""
-        ports = {f"{name}_port": free_port() for name in PORT_FIELDS}
+        ports = dict(
+            zip((f"{name}_port" for name in PORT_FIELDS), free_ports(len(PORT_FIELDS)), strict=True)
+        )
         return cls.model_validate(
             {
                 str(cls.model_fields[name].validation_alias): value

@@ -6,6 +6,7 @@ Used by `orders dev` and by the test fixtures, so that tests run the stack the w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -27,10 +28,24 @@ from temporalio.client import Client
 from orders.temporal import SEARCH_ATTRIBUTES, TASK_QUEUE, has_workflow_pollers
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct ports free now on the loopback interface.
+
+    Each socket stays bound until all are chosen: ports picked one at a time can come back twice,
+    and two servers of one stack would then race for the same port.
+    """
+    with contextlib.ExitStack() as stack:
+        sockets = [
+            stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            for _ in range(count)
+        ]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def executable(name: str) -> str:

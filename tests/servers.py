@@ -15,6 +15,7 @@ from cli.stack import (
     Process,
     executable,
     free_port,
+    free_ports,
     http_ok,
     temporal_dev_server_argv,
     temporal_ready,
@@ -41,10 +42,11 @@ async def start_temporal(
 ) -> TemporalDevServer:
     """A dev server on free ports. With `ui` it serves the Web UI too, which decrypts payloads
     through a codec server started beside it (trusting the UI's origin, as `orders dev` does)."""
-    port, ui_port = free_port(), free_port() if ui else None
+    port, web_port, codec_port = free_ports(3)
+    ui_port = web_port if ui else None
     codec_url = None
     if ui_port is not None:
-        codec_port, origins = free_port(), f"http://127.0.0.1:{ui_port},http://localhost:{ui_port}"
+        origins = f"http://127.0.0.1:{ui_port},http://localhost:{ui_port}"
         codec_url = f"http://127.0.0.1:{codec_port}"
         codec = Process(
             "codec-server",

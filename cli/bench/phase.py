@@ -7,6 +7,8 @@ CPU-seconds per order include whatever the phase cost each process, idle ones in
 
 from __future__ import annotations
 
+import os
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -18,6 +20,10 @@ from cli.bench import cpu
 from cli.bench.load import Sample, Start, drive
 from cli.bench.stats import per_second, summary
 from cli.bench.timeline import Effect, History, histories
+
+CPU_BOUND_FRACTION = 0.85
+"""A phase whose processes used this share of all cores or more counts as bound by CPU: what is
+left goes to the kernel and to what /proc does not attribute to them."""
 
 ReadEffects = Callable[[list[str]], Awaitable[dict[str, list[Effect]]]]
 Drained = Callable[[], Awaitable[None]]
@@ -45,7 +51,7 @@ async def run_phase(
     read_effects: ReadEffects | None = None,
     drained: Drained | None = None,
 ) -> dict[str, Any]:
-    before = cpu.snapshot(pids)
+    before, began = cpu.snapshot(pids), time.monotonic()
     samples = await drive(
         client, start, count=count, concurrency=concurrency, rate=rate, advance=advance
     )
@@ -53,15 +59,30 @@ async def run_phase(
     if drained is not None:
         await drained()  # the consumers' work on this phase's events counts; reading it does not
     cpu_spent = cpu.spent(before, cpu.snapshot(pids))
+    wall = time.monotonic() - began
     effects: dict[str, list[Effect]] = {}
     if read_effects is not None:
         effects = await read_effects(
             [s.workflow_id.removeprefix("order-") for s in started if s.status == "COMPLETED"]
         )
     found = await histories(client, [sample.workflow_id for sample in started])
-    return summarise(
+    summarised = summarise(
         samples, dict(zip((s.workflow_id for s in started), found, strict=True)), effects, cpu_spent
     )
+    summarised["cores_busy"] = busy_cores(cpu_spent, wall) if pids else None
+    return summarised
+
+
+def busy_cores(cpu_spent: dict[str, float], wall_seconds: float) -> dict[str, Any]:
+    """How many of the machine's cores the phase kept busy, every process counted (the bench's
+    own too): near all of them, the phase was bound by CPU, not by the engine's latency."""
+    cores = os.cpu_count() or 1
+    busy = sum(cpu_spent.values()) / wall_seconds if wall_seconds > 0 else 0.0
+    return {
+        "busy": busy,
+        "of": cores,
+        "cpu_bound": busy >= CPU_BOUND_FRACTION * cores,
+    }
 
 
 def summarise(

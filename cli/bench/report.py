@@ -91,6 +91,12 @@ def show(console: Console, result: dict[str, Any]) -> None:
                 _ms(app["latency_seconds"]["post_to_last_effect"][p]),
                 "",
             )
+        table.add_row(
+            "cores busy",
+            _cores(noop.get("cores_busy")),
+            _cores(app.get("cores_busy")),
+            "",
+        )
         for name, per_order in app["cpu_seconds_per_order"].items():
             table.add_row(
                 f"CPU s/order: {name}",
@@ -104,8 +110,28 @@ def show(console: Console, result: dict[str, Any]) -> None:
         if "p50_met" in targets:
             verdicts.append(f"p50 ≤ 1.5x: {'met' if targets['p50_met'] else 'NOT met'}")
         console.print("targets: " + "; ".join(verdicts))
+        if note := _cpu_bound(level):
+            console.print(note)
     if not result["cpu_per_process"]:
         console.print("CPU per process: not measured against a stack this run did not start")
+
+
+def _cpu_bound(level: dict[str, Any]) -> str | None:
+    """A line naming the phases that ran out of cores: their ratio compares CPU per order."""
+    bound = [
+        name for name in ("noop", "app") if (level[name].get("cores_busy") or {}).get("cpu_bound")
+    ]
+    if not bound:
+        return None
+    busy = level[bound[-1]]["cores_busy"]
+    return (
+        f"bound by CPU: {' and '.join(bound)} ({busy['busy']:.1f} of {busy['of']} cores busy);"
+        " the throughput ratio then compares CPU per order on this machine, not latency"
+    )
+
+
+def _cores(value: dict[str, Any] | None) -> str:
+    return "-" if value is None else f"{value['busy']:.2f} of {value['of']}"
 
 
 def _cpu(value: float | None) -> str:

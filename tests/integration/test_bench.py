@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -50,6 +51,8 @@ async def test_a_tiny_bench_reports_every_measure(tmp_path: Path) -> None:
         assert phase["statuses"] == {"COMPLETED": 3}, phase
         assert phase["throughput_per_second"] > 0
         assert set(phase["cpu_seconds_per_order"]) == STACK
+        assert phase["cores_busy"]["of"] == os.cpu_count()
+        assert 0 < phase["cores_busy"]["busy"] < phase["cores_busy"]["of"] + 0.5  # tick rounding
         assert sum(phase["completions_per_second"]) == 3
         assert set(phase["breakdown"]["activities"]) == STEPS
         for latency in LATENCIES[:2]:

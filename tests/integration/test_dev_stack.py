@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cli.stack import free_port
+from cli.stack import free_ports
 from tests.integration.orders import poll
 from tests.processes import alive, descendants
 from tests.tokens import SERVICE_HEADERS
@@ -47,6 +47,23 @@ async def orders_json(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
+PORT_VARIABLES = (
+    "TEMPORAL_PORT",
+    "TEMPORAL_UI_PORT",
+    "INVENTORY_PORT",
+    "PAYMENT_PORT",
+    "SHIPPING_PORT",
+    "ORDERS_API_PORT",
+    "NATS_PORT",
+    "SMTP_SINK_PORT",
+    "NOTIFICATION_PORT",
+    "LOYALTY_PORT",
+    "ANALYTICS_PORT",
+    "ORDERS_CODEC_SERVER_PORT",
+    "WORKER_METRICS_PORT",
+)
+
+
 @pytest.fixture
 def stack_env(tmp_path: Path) -> dict[str, str]:
     # Without the suite's test key: `orders dev` makes and keeps its own, as on a fresh checkout.
@@ -54,19 +71,7 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
     return {
         **without_keys,
         "ORDERS_DATA_DIR": str(tmp_path / "data"),
-        "TEMPORAL_PORT": str(free_port()),
-        "TEMPORAL_UI_PORT": str(free_port()),
-        "INVENTORY_PORT": str(free_port()),
-        "PAYMENT_PORT": str(free_port()),
-        "SHIPPING_PORT": str(free_port()),
-        "ORDERS_API_PORT": str(free_port()),
-        "NATS_PORT": str(free_port()),
-        "SMTP_SINK_PORT": str(free_port()),
-        "NOTIFICATION_PORT": str(free_port()),
-        "LOYALTY_PORT": str(free_port()),
-        "ANALYTICS_PORT": str(free_port()),
-        "ORDERS_CODEC_SERVER_PORT": str(free_port()),
-        "WORKER_METRICS_PORT": str(free_port()),
+        **dict(zip(PORT_VARIABLES, map(str, free_ports(len(PORT_VARIABLES))), strict=True)),
     }
 
 

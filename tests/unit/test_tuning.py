@@ -14,7 +14,7 @@ import pytest
 
 from orders.tuning import write_workflow_bytecode
 
-WORKFLOW_SOURCE = '''
+WORKFLOW_SOURCE = """
 from temporalio import workflow
 
 
@@ -23,7 +23,7 @@ class Tiny:
     @workflow.run
     async def run(self) -> int:
         return 1
-'''
+"""
 
 
 @pytest.fixture
