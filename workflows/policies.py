@@ -1,4 +1,4 @@
-"""Retry policies and timeouts of the order saga, in one place so their trade-offs read together."""
+"""The saga's retry policies, timeouts and undos, in one place so their trade-offs read together."""
 
 from __future__ import annotations
 
