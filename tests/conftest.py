@@ -27,13 +27,12 @@ from api.auth.keys import KeyFile
 from api.auth.scopes import ALL_SCOPES
 from api.auth.settings import AuthSettings
 from api.main import create_app
-from cli.stack import free_port
 from orders.settings import Settings
 from orders.temporal import connect
 from tests.codec_keys import use_test_keys
 from tests.databases import Databases
 from tests.integration.participants import Participants
-from tests.nats import NatsServer
+from tests.nats import NatsServer, running_nats
 from tests.postgres import PostgresServer, PostgresUnavailable
 from tests.servers import TemporalDevServer, start_participants, start_temporal
 from tests.tokens import SERVICE_TOKEN, bearer
@@ -93,13 +92,8 @@ def temporal_address(temporal: TemporalDevServer) -> str:
 @pytest.fixture(scope="session")
 async def nats_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsServer]:
     """A real nats-server with JetStream on a file store; tests may stop and start it."""
-    data = tmp_path_factory.mktemp("nats")
-    server = NatsServer(data, free_port())
-    await server.start()
-    try:
+    async with running_nats(tmp_path_factory.mktemp("nats")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from cli.stack import Process, nats_ready, nats_server_argv, wait_until
+from cli.stack import Process, free_port, nats_ready, nats_server_argv, wait_until
 
 
 class NatsServer:
@@ -29,3 +31,14 @@ class NatsServer:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.alive
+
+
+@asynccontextmanager
+async def running_nats(data: Path) -> AsyncIterator[NatsServer]:
+    """A `NatsServer` on a free port with its store in `data`, started, and stopped afterwards."""
+    server = NatsServer(data, free_port())
+    await server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -45,7 +45,7 @@ from orders.events import (
     event_id,
     event_subject,
 )
-from tests.nats import NatsServer
+from tests.nats import running_nats
 
 TRACEPARENT = f"00-{'a1' * 16}-{'b2' * 8}-01"
 _stream_seqs = itertools.count(1000)
@@ -53,12 +53,8 @@ _stream_seqs = itertools.count(1000)
 
 @pytest.fixture(scope="module")
 async def nats_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    server = NatsServer(tmp_path_factory.mktemp("bus-admin"), free_port())
-    await server.start()
-    try:
+    async with running_nats(tmp_path_factory.mktemp("bus-admin")) as server:
         yield server.url
-    finally:
-        server.stop()
 
 
 @pytest.fixture

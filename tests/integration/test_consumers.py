@@ -58,7 +58,7 @@ from tests.integration.consumers import (
     running,
 )
 from tests.integration.orders import poll
-from tests.nats import NatsServer
+from tests.nats import NatsServer, running_nats
 from tests.sample_events import cancelled_event, completed_event, failed_event, new_order_id
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
@@ -87,12 +87,8 @@ FAST: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 async def bus(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("consumers-nats"), free_port())
-    await server.start()
-    try:
+    async with running_nats(tmp_path_factory.mktemp("consumers-nats")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

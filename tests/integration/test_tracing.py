@@ -35,7 +35,7 @@ from services.smtp_sink.sink import SmtpSink
 from tests.integration.consumers import running
 from tests.integration.orders import order_body, poll
 from tests.integration.tracing import SpanRecorder, served, span_recorder, trace_id
-from tests.nats import NatsServer
+from tests.nats import running_nats
 from tests.tokens import bearer
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
@@ -76,10 +76,8 @@ async def stack(
         return f"sqlite+aiosqlite:///{data / name}.db"
 
     async with AsyncExitStack() as stack:
-        bus = NatsServer(data / "nats", free_port())
         (data / "nats").mkdir()
-        await bus.start()
-        stack.callback(bus.stop)
+        bus = await stack.enter_async_context(running_nats(data / "nats"))
         sink = SmtpSink(data / "Maildir", port=free_port())
         await sink.start()
         stack.push_async_callback(sink.stop)

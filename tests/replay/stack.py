@@ -14,13 +14,10 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from cli.stack import (
-    free_port,
-)
 from orders.settings import Settings
 from orders.temporal import connect
 from tests.integration.participants import Participants
-from tests.nats import NatsServer
+from tests.nats import NatsServer, running_nats
 from tests.servers import start_participants, start_temporal
 from tests.tokens import SERVICE_TOKEN
 from workers.orchestrator import running_worker
@@ -49,9 +46,7 @@ async def local_stack(data: Path) -> AsyncIterator[Stack]:
     temporal, nats_data, services = _folders(data, "temporal", "nats", "participants")
     async with AsyncExitStack() as stack:
         address = (await start_temporal(temporal, stack)).address
-        nats = NatsServer(nats_data, free_port())
-        await nats.start()
-        stack.callback(nats.stop)
+        nats = await stack.enter_async_context(running_nats(nats_data))
         participants = await start_participants(services, stack)
         settings = Settings(
             inventory_url=participants.urls["inventory"],
