@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import uvicorn
@@ -12,10 +11,11 @@ from api.codec_server.app import create_app
 from api.codec_server.settings import CodecServerSettings
 from orders.codec import CodecError
 from orders.encryption import codec
+from orders.logs import configure_logging
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     try:
         settings = CodecServerSettings()
         keys = codec()
