@@ -25,17 +25,17 @@ bearer = HTTPBearer(
 )
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _gateway(request: Request) -> TemporalGateway:
+async def _gateway(request: Request) -> TemporalGateway:
     gateway: TemporalGateway = request.app.state.temporal
     return gateway
 
 
-def _metrics(request: Request) -> RequestMetrics:
+async def _metrics(request: Request) -> RequestMetrics:
     metrics: RequestMetrics = request.app.state.metrics
     return metrics
 

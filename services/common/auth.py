@@ -45,7 +45,7 @@ def bearer_token(authorization: str | None) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def require_service_token(
+async def require_service_token(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> None:
     settings: ServiceSettings = request.app.state.settings

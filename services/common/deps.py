@@ -13,13 +13,13 @@ from services.common.faults import FaultState
 from services.common.idempotency import MAX_KEY_LENGTH, Idempotent
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     db = request.app.state.db
     assert isinstance(db, Database), "the app's lifespan has not run"
     return db
 
 
-def get_faults(request: Request) -> FaultState:
+async def get_faults(request: Request) -> FaultState:
     faults = request.app.state.faults
     assert isinstance(faults, FaultState)
     return faults
@@ -35,7 +35,7 @@ async def read_session(db: DbDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_idempotent(
+async def get_idempotent(
     request: Request,
     db: DbDep,
     faults: FaultsDep,

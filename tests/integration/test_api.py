@@ -17,6 +17,7 @@ from cli.stack import free_port
 from orders.settings import Settings
 from tests.integration.orders import order_body, poll
 from tests.integration.participants import HAPPY_TOTAL, Participants
+from tests.threadpool import thread_hops
 from tests.tokens import bearer
 
 PROBLEM = "application/problem+json"
@@ -62,6 +63,19 @@ async def test_place_order_answers_202_and_the_order_completes(api: httpx.AsyncC
     ]
     assert order["compensations"] == [] and order["failure"] is None
     assert order["links"]["temporal_ui"].endswith(f"/workflows/order-{body['order_id']}")
+
+
+async def test_placing_and_reading_an_order_hops_to_no_thread(
+    api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = order_body()
+    with thread_hops(monkeypatch) as hops:
+        placed = await api.post("/orders", json=body)
+        read = await api.get(f"/orders/{body['order_id']}")
+
+    assert placed.status_code == 202, placed.text
+    assert read.status_code == 200, read.text
+    assert hops == []
 
 
 async def test_an_order_id_is_generated_when_absent(api: httpx.AsyncClient) -> None:

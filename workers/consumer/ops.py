@@ -34,7 +34,7 @@ class AppliedEvent(BaseModel):
     stream_seq: int
 
 
-def get_consumer(request: Request) -> Consumer:
+async def get_consumer(request: Request) -> Consumer:
     consumer = request.app.state.consumer
     assert isinstance(consumer, Consumer), "the app's lifespan has not run"
     return consumer

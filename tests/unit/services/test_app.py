@@ -9,9 +9,24 @@ from services.common.auth import ServiceTokenMissing
 from services.inventory.app import create_app as create_inventory
 from services.inventory.settings import InventorySettings
 from tests.databases import Databases
+from tests.threadpool import thread_hops
 from tests.tokens import SERVICE_TOKEN
 
-from .helpers import APPS, Service, assert_problem, serve_in_process
+from .helpers import (
+    APPS,
+    Service,
+    assert_problem,
+    charge_request,
+    reservation_request,
+    serve_in_process,
+    shipment_request,
+)
+
+CREATES = {
+    "inventory": ("/reservations", reservation_request("o-1", ("WIDGET-1", 1))),
+    "payment": ("/charges", charge_request("o-1")),
+    "shipping": ("/shipments", shipment_request("o-1")),
+}
 
 
 async def test_healthz(any_service: Service) -> None:
@@ -19,6 +34,21 @@ async def test_healthz(any_service: Service) -> None:
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+async def test_a_participant_call_hops_to_no_thread(
+    any_service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, body = CREATES[any_service.name]
+    with thread_hops(monkeypatch) as hops:
+        created = await any_service.client.post(
+            path, json=body, headers={"Idempotency-Key": "order-o-1:step"}
+        )
+        listed = await any_service.client.get(path, params={"order_id": "o-1"})
+
+    assert created.status_code == 201, created.text
+    assert len(listed.json()) == 1
+    assert hops == []
 
 
 async def test_validation_errors_name_each_bad_field(inventory: httpx.AsyncClient) -> None:
