@@ -34,8 +34,8 @@ chaos: $(STAMP)  ## the chaos suite's long form: more rounds of faults, more ord
 	CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_ORDERS_PER_FAULT=$(CHAOS_ORDERS_PER_FAULT) \
 		$(BIN)/pytest -m chaos -o log_cli=true -o log_cli_level=WARNING
 
-BENCH_COUNT ?= 200
-BENCH_ARGS ?= -c 1 -c 8
+BENCH_COUNT ?= 100
+BENCH_ARGS ?= --rounds 3 -c 1 -c 8
 bench: $(STAMP)  ## throughput and latency on a fresh stack against the no-op limit (BENCHMARKS.md)
 	$(BIN)/orders bench --count $(BENCH_COUNT) $(BENCH_ARGS)
 

@@ -83,6 +83,14 @@ def bench_command(
         float | None,
         typer.Option(min=0.1, help="Instead of a concurrency: orders started per second."),
     ] = None,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Run each level this many times, alternating which phase goes first; its "
+            "ratios are the medians of the rounds' (steadier on a busy machine).",
+        ),
+    ] = 1,
     warmup: Annotated[
         int, typer.Option(min=0, help="Unmeasured orders (and no-ops) before each level.")
     ] = 10,
@@ -125,6 +133,8 @@ def bench_command(
 
       orders bench --count 50 -c 1 -c 8
 
+      orders bench --count 100 --rounds 3 -c 8
+
       orders bench --rate 20 --count 400
     """
     local = noop_local_activities
@@ -151,6 +161,7 @@ def bench_command(
                             warmup=warmup,
                             local_activities=local,
                             progress=progress,
+                            rounds=rounds,
                         )
             defaults = DevSettings()
             target = Target(
@@ -169,6 +180,7 @@ def bench_command(
                     warmup=warmup,
                     local_activities=local,
                     progress=progress,
+                    rounds=rounds,
                 )
 
     try:

@@ -110,10 +110,24 @@ def show(console: Console, result: dict[str, Any]) -> None:
         if "p50_met" in targets:
             verdicts.append(f"p50 ≤ 1.5x: {'met' if targets['p50_met'] else 'NOT met'}")
         console.print("targets: " + "; ".join(verdicts))
+        if note := _rounds(level):
+            console.print(note)
         if note := _cpu_bound(level):
             console.print(note)
     if not result["cpu_per_process"]:
         console.print("CPU per process: not measured against a stack this run did not start")
+
+
+def _rounds(level: dict[str, Any]) -> str | None:
+    """With several rounds: each one's throughput ratio, and which one the table shows."""
+    played = level.get("rounds") or []
+    if len(played) < 2:
+        return None
+    each = ", ".join(_x(one["ratios"]["throughput"]) for one in played)
+    return (
+        f"rounds: throughput ratio {each}; median {_x(level['ratios']['throughput'])}"
+        f" (the table shows round {level['shown_round'] + 1}, the ratios are the medians)"
+    )
 
 
 def _cpu_bound(level: dict[str, Any]) -> str | None:

@@ -4,10 +4,16 @@ Both phases of a level run back to back on the same Temporal server with the sam
 settings, so machine noise moves both; the ratios are what the targets are about:
 throughput at least 0.8 x the limit's, and p50 POST → completed at most 1.5 x the limit's at
 concurrency 1.
+
+A level can run in several rounds, each a no-op phase and an application phase, the first of
+the two alternating from round to round so that a machine growing busier or quieter favours
+neither. Its ratios are then the medians of the rounds' ratios, and its phases those of the
+round whose throughput ratio is nearest the median.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import uuid
@@ -22,10 +28,10 @@ import nats
 
 from cli import options
 from cli.api_client import ApiClient
-from cli.bench.load import bare_noop, via_api
+from cli.bench.load import Sample, Start, bare_noop, via_api
 from cli.bench.phase import run_phase
 from cli.bench.stack import Target
-from cli.bench.stats import ratio
+from cli.bench.stats import median, ratio
 from cli.bench.timeline import drained, effects
 from cli.credentials import bearer
 from orders.settings import get_settings
@@ -57,6 +63,8 @@ class Level:
     def label(self) -> str:
         return f"rate {self.rate:g}/s" if self.rate else f"concurrency {self.concurrency}"
 
+
+PHASES = ("noop", "app")
 
 Progress = Callable[[str, int], Callable[[], None]]
 """Given a phase's label and size, the function to call as each of its workflows closes."""
@@ -105,6 +113,7 @@ async def bench(
     warmup: int,
     local_activities: bool,
     progress: Progress,
+    rounds: int = 1,
 ) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:8]
     settings = get_settings()
@@ -115,6 +124,7 @@ async def bench(
         "cpu_per_process": bool(target.pids),
         "worker_settings": {name: getattr(settings, name) for name in TUNING_FIELDS},
         "noop_local_activities": local_activities,
+        "rounds": rounds,
         "levels": [],
     }
     client = await connect(target_host=target.temporal, converter=target.converter)
@@ -127,61 +137,122 @@ async def bench(
             js = nc.jetstream()
             read = partial(effects, http, js, target.consumers, within=EFFECTS_WITHIN_SECONDS)
             settle = partial(drained, js, target.consumers, within=EFFECTS_WITHIN_SECONDS)
-            app = via_api(api, run_id)
-            noop = bare_noop(client, run_id, local_activities=local_activities)
-            for index, level in enumerate(levels):
+            starts = {
+                "noop": bare_noop(client, run_id, local_activities=local_activities),
+                "app": via_api(api, run_id),
+            }
+            phase_effects = {"noop": (None, None), "app": (read, settle)}
+            numbered = _Numbering()
+            for level in levels:
                 if warmup:
                     # Imports, caches, connection pools and SQLite pages warm, so that the first
                     # level measures the steady state the others do.
-                    for name, start in (("noop", noop), ("app", app)):
+                    for name in PHASES:
                         await run_phase(
                             client,
-                            _renumbered(start, 1_000_000 * (index + 1)),
+                            numbered(starts[name], warmup),
                             count=warmup,
                             concurrency=level.concurrency or 4,
                             rate=None,
                             advance=progress(f"warm-up {name}", warmup),
                             pids={},
                         )
-                phases: dict[str, dict[str, Any]] = {}
-                phase_effects = {"noop": (None, None), "app": (read, settle)}
-                for name, start in (("noop", noop), ("app", app)):
-                    reader, drain = phase_effects[name]
-                    phases[name] = await run_phase(
-                        client,
-                        _renumbered(start, 10_000 * index),
-                        count=level.count,
-                        concurrency=level.concurrency,
-                        rate=level.rate,
-                        advance=progress(f"{level.label}: {name}", level.count),
-                        pids=target.pids,
-                        read_effects=reader,
-                        drained=drain,
-                    )
-                ratios = _ratios(phases["app"], phases["noop"])
-                result["levels"].append(
-                    {
-                        "label": level.label,
-                        "count": level.count,
-                        "concurrency": level.concurrency,
-                        "rate": level.rate,
-                        **phases,
-                        "ratios": ratios,
-                        "targets": _targets(level, ratios),
-                    }
-                )
+                played: list[dict[str, Any]] = []
+                for number in range(rounds):
+                    order = PHASES if number % 2 == 0 else PHASES[::-1]
+                    phases: dict[str, dict[str, Any]] = {}
+                    for name in order:
+                        reader, drain = phase_effects[name]
+                        phases[name] = await run_phase(
+                            client,
+                            numbered(starts[name], level.count),
+                            count=level.count,
+                            concurrency=level.concurrency,
+                            rate=level.rate,
+                            advance=progress(_label(level, name, number, rounds), level.count),
+                            pids=target.pids,
+                            read_effects=reader,
+                            drained=drain,
+                        )
+                    ratios = _ratios(phases["app"], phases["noop"])
+                    played.append({"first": order[0], **phases, "ratios": ratios})
+                result["levels"].append(level_result(level, played))
     finally:
         await nc.close()
     result["finished_at"] = datetime.now(UTC).isoformat()
     return result
 
 
-def _renumbered(start: Any, offset: int) -> Any:
-    """`start` with its indexes moved past `offset`, so every workflow id of a run is new."""
+def level_result(level: Level, played: list[dict[str, Any]]) -> dict[str, Any]:
+    """A level's entry in the result: the median ratios of its rounds, the phases of the round
+    nearest the median throughput ratio, and each round in brief."""
+    keys = played[0]["ratios"].keys()
+    ratios = {key: median([one["ratios"][key] for one in played]) for key in keys}
+    shown = _nearest(played, ratios["throughput"])
+    return {
+        "label": level.label,
+        "count": level.count,
+        "concurrency": level.concurrency,
+        "rate": level.rate,
+        "noop": played[shown]["noop"],
+        "app": played[shown]["app"],
+        "ratios": ratios,
+        "targets": _targets(level, ratios),
+        "shown_round": shown,
+        "rounds": [_in_brief(one) for one in played],
+    }
 
-    async def shifted(index: int) -> Any:
-        sample = await start(index + offset)
-        sample.index = index
-        return sample
 
-    return shifted
+def _nearest(played: list[dict[str, Any]], throughput: float | None) -> int:
+    """The index of the round whose throughput ratio is nearest `throughput` (the first of ties)."""
+    if throughput is None:
+        return 0
+    distances = [
+        abs(r - throughput) if (r := one["ratios"]["throughput"]) is not None else math.inf
+        for one in played
+    ]
+    return distances.index(min(distances))
+
+
+def _in_brief(one: dict[str, Any]) -> dict[str, Any]:
+    def each(measure: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+        return {name: measure(one[name]) for name in PHASES}
+
+    return {
+        "first": one["first"],
+        "ratios": one["ratios"],
+        "throughput_per_second": each(lambda phase: phase["throughput_per_second"]),
+        "post_to_completed_p50": each(
+            lambda phase: phase["latency_seconds"]["post_to_completed"]["p50"]
+        ),
+        "cpu_seconds_per_order": each(_cpu_per_order),
+        "cores_busy": each(lambda phase: (phase["cores_busy"] or {}).get("busy")),
+    }
+
+
+def _cpu_per_order(phase: dict[str, Any]) -> float | None:
+    """Every process's CPU-seconds per order together, the bench's own driver left out."""
+    values = [v for name, v in phase["cpu_seconds_per_order"].items() if name != "bench"]
+    return sum(v for v in values if v is not None) if values else None
+
+
+def _label(level: Level, name: str, number: int, rounds: int) -> str:
+    return f"{level.label}: {name}" + (f" ({number + 1}/{rounds})" if rounds > 1 else "")
+
+
+class _Numbering:
+    """Gives each phase's workflows indexes no earlier phase of the run used, so every workflow
+    id of a run is new."""
+
+    def __init__(self) -> None:
+        self.next = 0
+
+    def __call__(self, start: Start, count: int) -> Start:
+        offset, self.next = self.next, self.next + count
+
+        async def shifted(index: int) -> Sample:
+            sample = await start(index + offset)
+            sample.index = index
+            return sample
+
+        return shifted

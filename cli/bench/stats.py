@@ -30,6 +30,17 @@ def summary(values: Sequence[float]) -> dict[str, float | int | None]:
     }
 
 
+def median(values: Sequence[float | None]) -> float | None:
+    """The median of the values that are there; None when none is."""
+    present = sorted(value for value in values if value is not None and not math.isnan(value))
+    if not present:
+        return None
+    middle = len(present) // 2
+    if len(present) % 2:
+        return present[middle]
+    return (present[middle - 1] + present[middle]) / 2
+
+
 def ratio(numerator: float | int | None, denominator: float | int | None) -> float | None:
     if numerator is None or not denominator or math.isnan(numerator) or math.isnan(denominator):
         return None

@@ -1,4 +1,5 @@
-"""`orders bench` as people run it, tiny: a fresh stack, three orders, every field of the result.
+"""`orders bench` as people run it, tiny: a fresh stack, two rounds of three orders, every field
+of the result.
 
 It asserts what the run produced, never how fast: the numbers are the benchmark's business.
 """
@@ -31,7 +32,7 @@ async def test_a_tiny_bench_reports_every_measure(tmp_path: Path) -> None:
     out = tmp_path / "bench"
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "cli", "bench",
-        "--count", "3", "-c", "2", "--warmup", "1", "--out", str(out),
+        "--count", "3", "-c", "2", "--rounds", "2", "--warmup", "1", "--out", str(out),
         stdout=PIPE, stderr=STDOUT,
     )  # fmt: skip
     output, _ = await process.communicate()
@@ -46,6 +47,10 @@ async def test_a_tiny_bench_reports_every_measure(tmp_path: Path) -> None:
     assert level["concurrency"] == 2
     assert {"throughput", "post_to_completed_p50"} <= level["ratios"].keys()
     assert "throughput_met" in level["targets"]
+    assert result["rounds"] == 2
+    assert [one["first"] for one in level["rounds"]] == ["noop", "app"]
+    assert level["shown_round"] in (0, 1)
+    assert all(one["throughput_per_second"]["app"] > 0 for one in level["rounds"])
     for name in ("app", "noop"):
         phase = level[name]
         assert phase["statuses"] == {"COMPLETED": 3}, phase
@@ -63,6 +68,7 @@ async def test_a_tiny_bench_reports_every_measure(tmp_path: Path) -> None:
     assert set(app["breakdown"]["consumer_lag"]) == {"notification", "loyalty", "analytics"}
     assert all(lag["count"] == 3 for lag in app["breakdown"]["consumer_lag"].values())
     assert "targets: throughput" in output.decode()
+    assert "rounds: throughput ratio" in output.decode()
 
 
 @pytest.mark.timeout(300)

@@ -1,5 +1,5 @@
 """The benchmark's statistics: percentiles as numpy computes them, ratios that refuse nonsense,
-and when a phase was bound by CPU."""
+when a phase was bound by CPU, and a level's rounds summed up by their medians."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from cli.bench.phase import busy_cores
-from cli.bench.report import _cpu_bound
-from cli.bench.stats import per_second, percentile, ratio, summary
+from cli.bench.report import _cpu_bound, _rounds
+from cli.bench.run import Level, level_result
+from cli.bench.stats import median, per_second, percentile, ratio, summary
 
 
 def test_percentiles_interpolate_between_closest_ranks() -> None:
@@ -60,3 +61,54 @@ def test_the_report_says_when_the_ratio_compares_cpu_not_latency() -> None:
     assert note is not None and note.startswith("bound by CPU: app (1.8 of 2 cores busy)")
     assert _cpu_bound(level(app_bound=False)) is None
     assert _cpu_bound({"noop": {"cores_busy": None}, "app": {"cores_busy": None}}) is None
+
+
+def test_the_median_skips_what_is_missing() -> None:
+    assert median([0.6, 0.4, 0.5]) == 0.5
+    assert median([0.4, None, 0.6, 0.5, 0.7]) == 0.55
+    assert median([None, math.nan]) is None
+    assert median([]) is None
+
+
+def played_round(first: str, noop: float, app: float, p50: float | None) -> dict[str, Any]:
+    def phase(throughput: float) -> dict[str, Any]:
+        return {
+            "throughput_per_second": throughput,
+            "latency_seconds": {"post_to_completed": {"p50": 0.25}},
+            "cpu_seconds_per_order": {"temporal": 0.05, "worker": 0.03, "bench": 0.01},
+            "cores_busy": {"busy": 1.5, "of": 2, "cpu_bound": False},
+        }
+
+    ratios = {"throughput": app / noop, "post_to_completed_p50": p50}
+    return {"first": first, "noop": phase(noop), "app": phase(app), "ratios": ratios}
+
+
+def test_a_level_of_rounds_reports_the_medians_and_shows_the_median_round() -> None:
+    played = [
+        played_round("noop", noop=20.0, app=10.0, p50=1.1),  # 0.50
+        played_round("app", noop=20.0, app=16.0, p50=1.3),  # 0.80
+        played_round("noop", noop=20.0, app=12.0, p50=None),  # 0.60
+    ]
+
+    level = level_result(Level(100, concurrency=1), played)
+
+    assert level["ratios"] == pytest.approx({"throughput": 0.6, "post_to_completed_p50": 1.2})
+    assert level["targets"]["throughput_met"] is False
+    assert level["targets"]["p50_met"] is True
+    assert level["shown_round"] == 2
+    assert level["app"]["throughput_per_second"] == 12.0
+    assert [one["first"] for one in level["rounds"]] == ["noop", "app", "noop"]
+    assert level["rounds"][1]["throughput_per_second"] == {"noop": 20.0, "app": 16.0}
+    assert level["rounds"][0]["cpu_seconds_per_order"]["app"] == pytest.approx(0.08)
+    note = _rounds(level)
+    assert note is not None
+    assert note.startswith("rounds: throughput ratio 0.50x, 0.80x, 0.60x; median 0.60x")
+    assert "table shows round 3" in note
+
+
+def test_one_round_is_the_level_itself() -> None:
+    level = level_result(Level(10, concurrency=8), [played_round("noop", 20.0, 15.0, 1.0)])
+
+    assert level["ratios"]["throughput"] == 0.75
+    assert level["shown_round"] == 0
+    assert _rounds(level) is None
