@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 from rich.console import Console
 from rich.table import Table
 
+from cli.bench.run import THROUGHPUT_TARGET
+
 COLOURS = {"app": "tab:blue", "noop": "tab:grey"}
 
 
@@ -114,6 +116,8 @@ def show(console: Console, result: dict[str, Any]) -> None:
             console.print(note)
         if note := _cpu_bound(level):
             console.print(note)
+        if note := _budget(level):
+            console.print(note)
     if not result["cpu_per_process"]:
         console.print("CPU per process: not measured against a stack this run did not start")
 
@@ -141,6 +145,23 @@ def _cpu_bound(level: dict[str, Any]) -> str | None:
     return (
         f"bound by CPU: {' and '.join(bound)} ({busy['busy']:.1f} of {busy['of']} cores busy);"
         " the throughput ratio then compares CPU per order on this machine, not latency"
+    )
+
+
+def _budget(level: dict[str, Any]) -> str | None:
+    """For an application bound by CPU that misses the throughput target: the CPU per order the
+    target allows on the cores it had, and where what it spent went."""
+    budget = level.get("cpu_budget")
+    app_bound = (level["app"].get("cores_busy") or {}).get("cpu_bound")
+    if budget is None or not app_bound or level["targets"]["throughput_met"]:
+        return None
+    return (
+        f"CPU budget: {THROUGHPUT_TARGET:g}x the limit is {budget['orders_per_second_needed']:.1f}"
+        f" orders/s, so on {budget['cores_busy']:.2f} busy cores at most"
+        f" {budget['allowed']:.3f} CPU-s per order; the application spent {budget['used']:.3f}:"
+        f" Temporal and the worker {budget['temporal_and_worker']:.3f} (the no-op's"
+        f" {budget['noop_temporal_and_worker']:.3f}), the other processes"
+        f" {budget['other_processes']:.3f}"
     )
 
 

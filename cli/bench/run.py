@@ -198,9 +198,39 @@ def level_result(level: Level, played: list[dict[str, Any]]) -> dict[str, Any]:
         "app": played[shown]["app"],
         "ratios": ratios,
         "targets": _targets(level, ratios),
+        "cpu_budget": cpu_budget(played[shown]["app"], played[shown]["noop"]),
         "shown_round": shown,
         "rounds": [_in_brief(one) for one in played],
     }
+
+
+def cpu_budget(app: dict[str, Any], noop: dict[str, Any]) -> dict[str, float] | None:
+    """What the throughput target allows the application per order on the cores it kept busy,
+    against what it spent: Temporal and its worker (the no-op's for comparison), and the rest.
+
+    When the application is bound by CPU this is the whole story of its throughput ratio: it
+    reaches 0.8 x the limit only by spending at most `allowed` CPU-seconds per order.
+    """
+    busy = (app.get("cores_busy") or {}).get("busy")
+    limit = noop["throughput_per_second"]
+    used = _cpu_per_order(app)
+    if not busy or not limit or used is None:
+        return None
+    needed = THROUGHPUT_TARGET * limit
+    engine = _sum_of(app, ("temporal", "worker"))
+    return {
+        "cores_busy": busy,
+        "orders_per_second_needed": needed,
+        "allowed": busy / needed,
+        "used": used,
+        "temporal_and_worker": engine,
+        "other_processes": used - engine,
+        "noop_temporal_and_worker": _sum_of(noop, ("temporal", "noop-worker")),
+    }
+
+
+def _sum_of(phase: dict[str, Any], names: tuple[str, ...]) -> float:
+    return sum(phase["cpu_seconds_per_order"].get(name) or 0.0 for name in names)
 
 
 def _nearest(played: list[dict[str, Any]], throughput: float | None) -> int:

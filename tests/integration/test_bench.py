@@ -50,6 +50,7 @@ async def test_a_tiny_bench_reports_every_measure(tmp_path: Path) -> None:
     assert result["rounds"] == 2
     assert [one["first"] for one in level["rounds"]] == ["noop", "app"]
     assert level["shown_round"] in (0, 1)
+    assert {"allowed", "used", "temporal_and_worker"} <= level["cpu_budget"].keys()
     assert all(one["throughput_per_second"]["app"] > 0 for one in level["rounds"])
     for name in ("app", "noop"):
         phase = level[name]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from cli.bench.phase import busy_cores
-from cli.bench.report import _cpu_bound, _rounds
-from cli.bench.run import Level, level_result
+from cli.bench.report import _budget, _cpu_bound, _rounds
+from cli.bench.run import Level, cpu_budget, level_result
 from cli.bench.stats import median, per_second, percentile, ratio, summary
 
 
@@ -112,3 +112,38 @@ def test_one_round_is_the_level_itself() -> None:
     assert level["ratios"]["throughput"] == 0.75
     assert level["shown_round"] == 0
     assert _rounds(level) is None
+
+
+def test_the_cpu_budget_is_what_the_target_allows_on_the_cores_the_app_kept_busy() -> None:
+    noop = {
+        "throughput_per_second": 20.0,
+        "cpu_seconds_per_order": {"temporal": 0.05, "noop-worker": 0.03, "bench": 0.002},
+        "cores_busy": {"busy": 1.6, "of": 2, "cpu_bound": False},
+    }
+    app = {
+        "throughput_per_second": 10.0,
+        "cpu_seconds_per_order": {"temporal": 0.07, "worker": 0.05, "inventory": 0.06},
+        "cores_busy": {"busy": 1.8, "of": 2, "cpu_bound": True},
+    }
+
+    budget = cpu_budget(app, noop)
+
+    assert budget == pytest.approx(
+        {
+            "cores_busy": 1.8,
+            "orders_per_second_needed": 16.0,
+            "allowed": 0.1125,
+            "used": 0.18,
+            "temporal_and_worker": 0.12,
+            "other_processes": 0.06,
+            "noop_temporal_and_worker": 0.08,
+        }
+    )
+    level = {"app": app, "cpu_budget": budget, "targets": {"throughput_met": False}}
+    note = _budget(level)
+    assert note is not None
+    assert note.startswith("CPU budget: 0.8x the limit is 16.0 orders/s, so on 1.80 busy cores")
+    assert "at most 0.113 CPU-s per order; the application spent 0.180" in note
+    assert _budget({**level, "targets": {"throughput_met": True}}) is None
+    app["cores_busy"] = None
+    assert cpu_budget(app, noop) is None
