@@ -1,5 +1,5 @@
 """`orders bench` as people run it, tiny: a fresh stack, two rounds of three orders, every field
-of the result.
+of the result; and the CPU-per-call bench of one participant service.
 
 It asserts what the run produced, never how fast: the numbers are the benchmark's business.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -97,3 +98,19 @@ async def test_a_bench_stopped_twice_mid_run_stops_its_whole_stack(tmp_path: Pat
     assert b"stopped; no result written" in output
     assert [pid for pid in started if alive(pid)] == []
     assert not (tmp_path / "bench" / "result.json").exists()
+
+
+@pytest.mark.timeout(120)
+async def test_the_participant_call_bench_measures_the_service_alone() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli.bench.participant_call", "--count", "20", "--concurrency", "2",
+        stdout=PIPE, stderr=STDOUT,
+    )  # fmt: skip
+    output, _ = await process.communicate()
+    assert await process.wait() == 0, output.decode()
+
+    found = re.search(
+        rb"20 reservations at 2 in flight: (\d+) calls/s, ([\d.]+) ms of the service's CPU", output
+    )
+    assert found is not None, output.decode()
+    assert int(found[1]) > 0 and float(found[2]) > 0
