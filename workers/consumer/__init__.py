@@ -4,8 +4,11 @@
 ORDER_EVENTS ─fetch─▶ ConsumerRunner ─▶ Delivery.process(msg)
                       (loop, stop)       not a valid event ─────────────────▶ dead letter, ack
                                          id in processed_events ────────────▶ ack (duplicate)
+                                           (looked up first only for an effect outside the
+                                           database, or past max_attempts)
                                          handler.effect(event)       outside the database
                                          handler.record + processed_events, one commit ─▶ ack
+                                           (id already there: rolled back ──▶ ack, duplicate)
                                          transient error, n < max_attempts ─▶ nak(delay)
                                                           n = max_attempts ─▶ dead letter, ack
                                          PermanentFailure ──────────────────▶ dead letter, ack

@@ -94,7 +94,14 @@ class Delivery:
         order_id = event.data.order_id
         delivery = msg.metadata.num_delivered
         try:
-            if await self._seen(event.id):
+            # Look the event up first where a repeat would show: before an effect outside the
+            # transaction (an email) runs again, and before a message delivered too often is
+            # dead-lettered though it was applied. Otherwise `_apply` finds it inside its
+            # transaction.
+            look_first = (
+                self.handler.effect_outside_transaction or delivery > self.policy.max_attempts
+            )
+            if look_first and await self._seen(event.id):
                 return await self._duplicate(msg, event)
             if delivery > self.policy.max_attempts:
                 # Only deliveries we never settled get here (we stop nak-ing at max_attempts):

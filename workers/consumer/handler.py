@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,10 @@ class Handler(ABC, Generic[EffectT]):
     "this event is done" commit together or not at all.
     """
 
+    effect_outside_transaction: ClassVar[bool] = True
+    """Whether `effect` does something a repeat would show (an email sent twice): the runner
+    then looks the event up before `effect`, besides inside the transaction."""
+
     @abstractmethod
     async def effect(self, event: Event) -> EffectT:
         """Do what cannot be part of the transaction; return what `record` needs to store."""
@@ -40,7 +44,10 @@ class Handler(ABC, Generic[EffectT]):
 
 
 class TransactionalHandler(Handler[None]):
-    """A handler whose whole effect is database writes (a ledger, a counter)."""
+    """A handler whose whole effect is database writes (a ledger, a counter): a redelivered
+    event is found applied inside the transaction, so nothing is looked up before it."""
+
+    effect_outside_transaction: ClassVar[bool] = False
 
     async def effect(self, event: Event) -> None:
         return None
