@@ -8,7 +8,7 @@ ORDER_EVENTS ─fetch─▶ ConsumerRunner ─▶ Delivery.process(msg)
                                            database, or past max_attempts)
                                          handler.effect(event)       outside the database
                                          handler.record + processed_events, one commit ─▶ ack
-                                           (id already there: rolled back ──▶ ack, duplicate)
+                                           (id found there: nothing written ─▶ ack, duplicate)
                                          transient error, n < max_attempts ─▶ nak(delay)
                                                           n = max_attempts ─▶ dead letter, ack
                                          PermanentFailure ──────────────────▶ dead letter, ack
