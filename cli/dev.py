@@ -122,6 +122,24 @@ class Component:
     within: float = 30.0
 
 
+def service_component(name: str, port: int, data: Path, service_token: str) -> Component:
+    """Participant service `name` as the local stack runs it: on `port`, its SQLite file under
+    `data`, its admin routes (fault injection) on, answering holders of `service_token`."""
+    prefix = name.upper()
+    return Component(
+        name,
+        [sys.executable, "-m", f"services.{name}"],
+        http_ok(f"http://127.0.0.1:{port}/healthz"),
+        {
+            f"{prefix}_PORT": str(port),
+            f"{prefix}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
+            # The local stack is where fault injection is the point.
+            f"{prefix}_ENABLE_ADMIN": "true",
+            "ORDERS_SERVICE_TOKEN": service_token,
+        },
+    )
+
+
 def codec_keys(data: Path) -> tuple[CodecSettings, dict[str, str]]:
     """The keys every process that talks to Temporal gets: the environment's (inherited as
     set), else the dev key under `data`; and the variables that pass them on."""
@@ -166,18 +184,7 @@ def components(settings: DevSettings, data: Path, secrets: DevSecrets) -> list[C
             {"SMTP_SINK_PORT": str(settings.smtp_port), "SMTP_SINK_MAILDIR": str(data / "mail")},
         ),
         *(
-            Component(
-                name,
-                [sys.executable, "-m", f"services.{name}"],
-                http_ok(f"{url[name]}/healthz"),
-                {
-                    f"{name.upper()}_PORT": str(settings.port_of(name)),
-                    f"{name.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
-                    # The local stack is where fault injection is the point.
-                    f"{name.upper()}_ENABLE_ADMIN": "true",
-                    **token,
-                },
-            )
+            service_component(name, settings.port_of(name), data, secrets.service_token)
             for name in SERVICES
         ),
         *(

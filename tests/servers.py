@@ -6,15 +6,14 @@ lifetime and nothing outlives it.
 
 from __future__ import annotations
 
-import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from cli.dev import service_component
 from cli.stack import (
     Process,
     executable,
-    free_port,
     free_ports,
     http_ok,
     temporal_dev_server_argv,
@@ -77,25 +76,15 @@ async def start_temporal(
 
 
 async def start_participants(data: Path, stack: AsyncExitStack) -> Participants:
-    processes, urls = [], {}
-    for name in SERVICES:
-        port, prefix = free_port(), name.upper()
-        env = {
-            f"{prefix}_HOST": "127.0.0.1",
-            f"{prefix}_PORT": str(port),
-            f"{prefix}_DATABASE_URL": f"sqlite+aiosqlite:///{data / name}.db",
-            f"{prefix}_ENABLE_ADMIN": "true",  # the tests inject faults
-            "ORDERS_SERVICE_TOKEN": SERVICE_TOKEN,
-        }
-        process = Process(
-            name, [sys.executable, "-m", f"services.{name}"], env, data / f"{name}.log"
-        )
+    # Admin routes on, as in the local stack: the tests inject faults.
+    ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
+    started = []
+    for name, port in ports.items():
+        component = service_component(name, port, data, SERVICE_TOKEN)
+        process = Process(name, component.argv, component.env, data / f"{name}.log")
         process.start()
         stack.callback(_stopped, process)
-        processes.append(process)
-        urls[name] = f"http://127.0.0.1:{port}"
-    for process in processes:
-        await wait_until(
-            http_ok(f"{urls[process.name]}/healthz"), what=process.name, process=process
-        )
-    return Participants(urls)
+        started.append((component, process))
+    for component, process in started:
+        await wait_until(component.ready, what=process.name, process=process)
+    return Participants({name: f"http://127.0.0.1:{port}" for name, port in ports.items()})

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import httpx
 import typer
 
 from cli.bench.cpu import tree_cpu_seconds
+from cli.dev import service_component
 from cli.stack import Process, free_port, wait_until
 
 SKU = "WIDGET-1"
@@ -50,29 +50,16 @@ class Measured:
 
 async def measure(count: int, concurrency: int, data: Path) -> Measured:
     port, token = free_port(), secrets.token_urlsafe(24)
-    service = Process(
-        "inventory",
-        [sys.executable, "-m", "services.inventory"],
-        env={
-            "INVENTORY_DATABASE_URL": f"sqlite:///{data / 'inventory.db'}",
-            "INVENTORY_PORT": str(port),
-            "INVENTORY_ENABLE_ADMIN": "true",
-            "ORDERS_SERVICE_TOKEN": token,
-        },
-        log=data / "inventory.log",
-    )
+    inventory = service_component("inventory", port, data, token)
+    service = Process(inventory.name, inventory.argv, inventory.env, log=data / "inventory.log")
     service.start()
     try:
+        await wait_until(inventory.ready, what="the inventory service", process=service)
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}",
             headers={"Authorization": f"Bearer {token}"},
             timeout=60,
         ) as http:
-
-            async def up() -> bool:
-                return (await http.get("/healthz")).status_code == 200
-
-            await wait_until(up, what="the inventory service", process=service)
             stocked = await http.put(f"/admin/stock/{SKU}", json={"quantity": 10**9})
             stocked.raise_for_status()
 
