@@ -62,7 +62,9 @@ def conflict(order_id: str) -> ProblemError:
     )
 
 
-def _start_options(order: OrderInput, settings: Settings) -> dict[str, Any]:
+def start_options(order: OrderInput, settings: Settings) -> dict[str, Any]:
+    """How the API starts an order's workflow, but for its conflict policy: id, task queue,
+    memo, search attributes and the Web UI's summary and details."""
     return {
         "id": workflow_id(order.order_id),
         "task_queue": settings.task_queue,
@@ -124,7 +126,7 @@ async def submit(
                 order,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 rpc_timeout=RPC_TIMEOUT,
-                **_start_options(order, settings),
+                **start_options(order, settings),
             )
         except WorkflowAlreadyStartedError:
             return await _existing(client, settings, order)
@@ -147,7 +149,7 @@ async def _submit_and_wait(
         OrderWorkflow.run,
         order,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        **_start_options(order, settings),
+        **start_options(order, settings),
     )
     async with rpc_errors():
         try:

@@ -98,6 +98,13 @@ def bench_command(
         Path | None,
         typer.Option(help="Directory of result.json and chart.png [default: .data/bench/<time>]."),
     ] = None,
+    saga: Annotated[
+        bool,
+        typer.Option(
+            help="Also run the order saga with free participants (answering at once, no API, no "
+            "consumers): what the workflow alone costs the engine, between limit and application.",
+        ),
+    ] = True,
     noop_local_activities: Annotated[
         bool | None,
         typer.Option(
@@ -121,11 +128,15 @@ def bench_command(
 ) -> None:
     """Throughput, latency and CPU per order of the real stack, against a no-op workflow.
 
-    By default starts a fresh local stack on free ports in a temporary directory, plus a worker
-    of a no-op workflow of the same shape (four activities) with the same settings. For each
-    level it runs the no-op limit (bare start_workflow) then the application (POST /orders),
-    and reports both and their ratios. Worker tuning comes from the ORDERS_* settings in the
-    environment (see BENCHMARKS.md).
+    Starts a fresh local stack on free ports in a temporary directory, plus:
+      - a worker of a no-op workflow of the same shape (four activities),
+        with the orchestrator's settings: the limit;
+      - with --saga (the default), a second orchestrator worker whose
+        participants answer at once: the saga with free participants.
+
+    Each level runs the limit and the saga (bare start_workflow) and the
+    application (POST /orders), and reports each and its ratios to the limit.
+    Worker tuning comes from the ORDERS_* environment (see BENCHMARKS.md).
 
     Examples:
 
@@ -154,7 +165,9 @@ def bench_command(
         with _progress(console) as progress:
             if api_url is None:
                 with tempfile.TemporaryDirectory(prefix="orders-bench-") as data:
-                    async with fresh_stack(Path(data), lambda line: console.print(line)) as target:
+                    async with fresh_stack(
+                        Path(data), lambda line: console.print(line), saga=saga
+                    ) as target:
                         return await bench(
                             target,
                             levels,
@@ -162,6 +175,7 @@ def bench_command(
                             local_activities=local,
                             progress=progress,
                             rounds=rounds,
+                            saga=saga,
                         )
             defaults = DevSettings()
             target = Target(
@@ -173,7 +187,7 @@ def bench_command(
                 service_token=credentials.service_token(),
                 converter=cli_data_converter(),
             )
-            async with running_stack(target, folder) as running:
+            async with running_stack(target, folder, saga=saga) as running:
                 return await bench(
                     running,
                     levels,
@@ -181,6 +195,7 @@ def bench_command(
                     local_activities=local,
                     progress=progress,
                     rounds=rounds,
+                    saga=saga,
                 )
 
     try:

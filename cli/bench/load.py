@@ -1,9 +1,10 @@
 """The load driver: N orders at a fixed concurrency (closed loop) or a fixed arrival rate (open).
 
-The same driver runs the application (POST /orders through the CLI's API client) and the no-op
-limit (a bare `client.start_workflow`), so both are measured the same way: the wall-clock moment
-the request was sent, how long the start took to answer, and when the client saw the workflow
-close (its result long-poll returning). Exact close times come later, from the histories.
+The same driver runs the application (POST /orders through the CLI's API client), the no-op
+limit and the saga with free participants (each a bare `client.start_workflow`), so all are
+measured the same way: the wall-clock moment the request was sent, how long the start took to
+answer, and when the client saw the workflow close (its result long-poll returning). Exact close
+times come later, from the histories.
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowFailureError
 
+from api.schemas import OrderCreate
+from api.submission import start_options
 from cli.api_client import ApiClient, CliError
 from cli.bench.noop_workflow import NOOP_TASK_QUEUE, NoopInput, NoopOrderWorkflow
+from cli.bench.saga import SAGA_TASK_QUEUE
+from orders.settings import Settings
 from orders.temporal import workflow_id
+from workflows.order import OrderWorkflow
 
 BENCH_CUSTOMER = "cust-bench"
 SKUS = ("WIDGET-1", "GADGET-2", "GIZMO-3")
@@ -80,6 +86,23 @@ def bare_noop(client: Client, run_id: str, *, local_activities: bool) -> Start:
             NoopInput(order_id=order_id, local_activities=local_activities),
             id=workflow_id(order_id),
             task_queue=NOOP_TASK_QUEUE,
+        )
+        return Sample(index, handle.id, sent_at, time.perf_counter() - began)
+
+    return start
+
+
+def bare_saga(client: Client, run_id: str, settings: Settings) -> Start:
+    """The order saga itself, started as the API starts it, on the saga phase's task queue."""
+    on_saga_queue = settings.model_copy(update={"task_queue": SAGA_TASK_QUEUE})
+
+    async def start(index: int) -> Sample:
+        order_id = f"saga-{run_id}-{index}"
+        body = OrderCreate.model_validate({**order_body(index), "order_id": order_id})
+        order = body.to_input(order_id, local_activities=settings.local_activities)
+        sent_at, began = datetime.now(UTC), time.perf_counter()
+        handle = await client.start_workflow(
+            OrderWorkflow.run, order, **start_options(order, on_saga_queue)
         )
         return Sample(index, handle.id, sent_at, time.perf_counter() - began)
 

@@ -14,9 +14,9 @@ import matplotlib.pyplot as plt
 from rich.console import Console
 from rich.table import Table
 
-from cli.bench.run import THROUGHPUT_TARGET
+from cli.bench.run import PHASES, THROUGHPUT_TARGET
 
-COLOURS = {"app": "tab:blue", "noop": "tab:grey"}
+COLOURS = {"app": "tab:blue", "saga": "tab:orange", "noop": "tab:grey"}
 
 
 def write_json(result: dict[str, Any], path: Path) -> None:
@@ -25,12 +25,12 @@ def write_json(result: dict[str, Any], path: Path) -> None:
 
 def write_chart(result: dict[str, Any], path: Path) -> None:
     """Per level: the latency distribution (CDF of POST → completed) and completions per second,
-    the application against the no-op limit."""
+    the application (and the saga with free participants) against the no-op limit."""
     levels = result["levels"]
     figure, axes = plt.subplots(2, len(levels), figsize=(6 * len(levels), 8), squeeze=False)
     for column, level in enumerate(levels):
         cdf, rate = axes[0][column], axes[1][column]
-        for name in ("noop", "app"):
+        for name in _phases(level):
             values = [v * 1000 for v in level[name]["post_to_completed_all"]]
             if values:
                 fraction = [(i + 1) / len(values) for i in range(len(values))]
@@ -52,6 +52,10 @@ def write_chart(result: dict[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
+def _phases(level: dict[str, Any]) -> list[str]:
+    return [name for name in PHASES if name in level]
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value * 1000:.0f}"
 
@@ -62,51 +66,7 @@ def _x(value: float | None) -> str:
 
 def show(console: Console, result: dict[str, Any]) -> None:
     for level in result["levels"]:
-        table = Table(title=f"{level['label']}, {level['count']} orders")
-        table.add_column("")
-        for name in ("noop", "app", "app / noop"):
-            table.add_column(name, justify="right")
-        app, noop, ratios = level["app"], level["noop"], level["ratios"]
-        table.add_row(
-            "orders/s",
-            f"{noop['throughput_per_second'] or 0:.1f}",
-            f"{app['throughput_per_second'] or 0:.1f}",
-            _x(ratios["throughput"]),
-        )
-        for p in ("p50", "p95", "p99"):
-            table.add_row(
-                f"POST → completed {p} (ms)",
-                _ms(noop["latency_seconds"]["post_to_completed"][p]),
-                _ms(app["latency_seconds"]["post_to_completed"][p]),
-                _x(ratios[f"post_to_completed_{p}"]),
-            )
-        table.add_row(
-            "POST → started p50 (ms)",
-            _ms(noop["latency_seconds"]["post_to_started"]["p50"]),
-            _ms(app["latency_seconds"]["post_to_started"]["p50"]),
-            _x(ratios["post_to_started_p50"]),
-        )
-        for p in ("p50", "p95", "p99"):
-            table.add_row(
-                f"POST → last effect {p} (ms)",
-                "",
-                _ms(app["latency_seconds"]["post_to_last_effect"][p]),
-                "",
-            )
-        table.add_row(
-            "cores busy",
-            _cores(noop.get("cores_busy")),
-            _cores(app.get("cores_busy")),
-            "",
-        )
-        for name, per_order in app["cpu_seconds_per_order"].items():
-            table.add_row(
-                f"CPU s/order: {name}",
-                _cpu(noop["cpu_seconds_per_order"].get(name)),
-                _cpu(per_order),
-                "",
-            )
-        console.print(table)
+        console.print(_table(level))
         targets = level["targets"]
         verdicts = [f"throughput ≥ 0.8x: {'met' if targets['throughput_met'] else 'NOT met'}"]
         if "p50_met" in targets:
@@ -114,12 +74,49 @@ def show(console: Console, result: dict[str, Any]) -> None:
         console.print("targets: " + "; ".join(verdicts))
         if note := _rounds(level):
             console.print(note)
+        if note := _saga(level):
+            console.print(note)
         if note := _cpu_bound(level):
             console.print(note)
         if note := _budget(level):
             console.print(note)
     if not result["cpu_per_process"]:
         console.print("CPU per process: not measured against a stack this run did not start")
+
+
+def _table(level: dict[str, Any]) -> Table:
+    """The level's phases side by side, then each one's ratios to the limit."""
+    names = _phases(level)
+    phases = [level[name] for name in names]
+    compared = [level[key] for key in ("saga_ratios", "ratios") if key in level]
+    table = Table(title=f"{level['label']}, {level['count']} orders")
+    table.add_column("")
+    for name in names:
+        table.add_column(name, justify="right")
+    for name in names[1:]:
+        table.add_column(f"{name} / noop", justify="right")
+
+    def row(label: str, values: list[str], ratio: str | None = None) -> None:
+        ratios = ["" if ratio is None else _x(each[ratio]) for each in compared]
+        table.add_row(label, *values, *ratios)
+
+    def latency(name: str, p: str) -> list[str]:
+        return [_ms(phase["latency_seconds"][name][p]) for phase in phases]
+
+    throughputs = [f"{phase['throughput_per_second'] or 0:.1f}" for phase in phases]
+    row("orders/s", throughputs, "throughput")
+    for p in ("p50", "p95", "p99"):
+        row(f"POST → completed {p} (ms)", latency("post_to_completed", p), f"post_to_completed_{p}")
+    row("POST → started p50 (ms)", latency("post_to_started", "p50"), "post_to_started_p50")
+    for p in ("p50", "p95", "p99"):
+        # Only the application's orders reach the consumers.
+        effect = _ms(level["app"]["latency_seconds"]["post_to_last_effect"][p])
+        row(f"POST → last effect {p} (ms)", [effect if n == "app" else "" for n in names])
+    row("cores busy", [_cores(phase.get("cores_busy")) for phase in phases])
+    for process in level["app"]["cpu_seconds_per_order"]:
+        per_order = [_cpu(phase["cpu_seconds_per_order"].get(process)) for phase in phases]
+        row(f"CPU s/order: {process}", per_order)
+    return table
 
 
 def _rounds(level: dict[str, Any]) -> str | None:
@@ -134,10 +131,25 @@ def _rounds(level: dict[str, Any]) -> str | None:
     )
 
 
+def _saga(level: dict[str, Any]) -> str | None:
+    """With the saga phase: how close the workflow alone runs to the limit, and the rest."""
+    ratios = level.get("saga_ratios")
+    if ratios is None:
+        return None
+    played = level.get("rounds") or []
+    rounds = ", ".join(_x(one["saga_ratios"]["throughput"]) for one in played)
+    return (
+        f"saga with free participants: throughput {_x(ratios['throughput'])} the limit's"
+        + (f" (rounds {rounds})" if len(played) > 1 else "")
+        + "; what the workflow's own engine work leaves. The participants, consumers and API take"
+        f" the application from there to {_x(level['ratios']['throughput'])}"
+    )
+
+
 def _cpu_bound(level: dict[str, Any]) -> str | None:
     """A line naming the phases that ran out of cores: their ratio compares CPU per order."""
     bound = [
-        name for name in ("noop", "app") if (level[name].get("cores_busy") or {}).get("cpu_bound")
+        name for name in _phases(level) if (level[name].get("cores_busy") or {}).get("cpu_bound")
     ]
     if not bound:
         return None
@@ -162,6 +174,11 @@ def _budget(level: dict[str, Any]) -> str | None:
         f" Temporal and the worker {budget['temporal_and_worker']:.3f} (the no-op's"
         f" {budget['noop_temporal_and_worker']:.3f}), the other processes"
         f" {budget['other_processes']:.3f}"
+        + (
+            f"; the saga with free participants spent {budget['saga_used']:.3f} in all"
+            if "saga_used" in budget
+            else ""
+        )
     )
 
 

@@ -5,9 +5,13 @@ settings, so machine noise moves both; the ratios are what the targets are about
 throughput at least 0.8 x the limit's, and p50 POST → completed at most 1.5 x the limit's at
 concurrency 1.
 
-A level can run in several rounds, each a no-op phase and an application phase, the first of
-the two alternating from round to round so that a machine growing busier or quieter favours
-neither. Its ratios are then the medians of the rounds' ratios, and its phases those of the
+With the saga phase (`cli.bench.saga`) each round also runs the order saga with free
+participants, and its ratios to the limit say how much of the gap the workflow's own engine work
+makes and how much the participants, consumers and API do.
+
+A level can run in several rounds, each a no-op phase and an application phase (and the saga's),
+the first of them rotating from round to round so that a machine growing busier or quieter
+favours none. Its ratios are then the medians of the rounds' ratios, and its phases those of the
 round whose throughput ratio is nearest the median.
 """
 
@@ -28,7 +32,7 @@ import nats
 
 from cli import options
 from cli.api_client import ApiClient
-from cli.bench.load import Sample, Start, bare_noop, via_api
+from cli.bench.load import Sample, Start, bare_noop, bare_saga, via_api
 from cli.bench.phase import run_phase
 from cli.bench.stack import Target
 from cli.bench.stats import median, ratio
@@ -64,7 +68,8 @@ class Level:
         return f"rate {self.rate:g}/s" if self.rate else f"concurrency {self.concurrency}"
 
 
-PHASES = ("noop", "app")
+PHASES = ("noop", "saga", "app")
+"""Every phase a round can run, in the order the first round runs them."""
 
 Progress = Callable[[str, int], Callable[[], None]]
 """Given a phase's label and size, the function to call as each of its workflows closes."""
@@ -114,8 +119,10 @@ async def bench(
     local_activities: bool,
     progress: Progress,
     rounds: int = 1,
+    saga: bool = False,
 ) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:8]
+    phases_run = tuple(name for name in PHASES if saga or name != "saga")
     settings = get_settings()
     result: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(),
@@ -124,6 +131,7 @@ async def bench(
         "cpu_per_process": bool(target.pids),
         "worker_settings": {name: getattr(settings, name) for name in TUNING_FIELDS},
         "noop_local_activities": local_activities,
+        "phases": list(phases_run),
         "rounds": rounds,
         "levels": [],
     }
@@ -139,15 +147,16 @@ async def bench(
             settle = partial(drained, js, target.consumers, within=EFFECTS_WITHIN_SECONDS)
             starts = {
                 "noop": bare_noop(client, run_id, local_activities=local_activities),
+                "saga": bare_saga(client, run_id, settings),
                 "app": via_api(api, run_id),
             }
-            phase_effects = {"noop": (None, None), "app": (read, settle)}
+            phase_effects = {"noop": (None, None), "saga": (None, None), "app": (read, settle)}
             numbered = _Numbering()
             for level in levels:
                 if warmup:
                     # Imports, caches, connection pools and SQLite pages warm, so that the first
                     # level measures the steady state the others do.
-                    for name in PHASES:
+                    for name in phases_run:
                         await run_phase(
                             client,
                             numbered(starts[name], warmup),
@@ -159,7 +168,7 @@ async def bench(
                         )
                 played: list[dict[str, Any]] = []
                 for number in range(rounds):
-                    order = PHASES if number % 2 == 0 else PHASES[::-1]
+                    order = in_turn(phases_run, number)
                     phases: dict[str, dict[str, Any]] = {}
                     for name in order:
                         reader, drain = phase_effects[name]
@@ -174,8 +183,10 @@ async def bench(
                             read_effects=reader,
                             drained=drain,
                         )
-                    ratios = _ratios(phases["app"], phases["noop"])
-                    played.append({"first": order[0], **phases, "ratios": ratios})
+                    ratios = {"ratios": _ratios(phases["app"], phases["noop"])}
+                    if "saga" in phases:
+                        ratios["saga_ratios"] = _ratios(phases["saga"], phases["noop"])
+                    played.append({"first": order[0], **phases, **ratios})
                 result["levels"].append(level_result(level, played))
     finally:
         await nc.close()
@@ -183,12 +194,19 @@ async def bench(
     return result
 
 
+def in_turn(phases: tuple[str, ...], number: int) -> tuple[str, ...]:
+    """The order of the `number`-th round's phases: each round starts one phase further on, so
+    each phase goes first (and last) as often as the others."""
+    turn = number % len(phases)
+    return phases[turn:] + phases[:turn]
+
+
 def level_result(level: Level, played: list[dict[str, Any]]) -> dict[str, Any]:
     """A level's entry in the result: the median ratios of its rounds, the phases of the round
     nearest the median throughput ratio, and each round in brief."""
-    keys = played[0]["ratios"].keys()
-    ratios = {key: median([one["ratios"][key] for one in played]) for key in keys}
+    ratios = _medians(played, "ratios")
     shown = _nearest(played, ratios["throughput"])
+    saga = played[shown].get("saga")
     return {
         "label": level.label,
         "count": level.count,
@@ -198,15 +216,23 @@ def level_result(level: Level, played: list[dict[str, Any]]) -> dict[str, Any]:
         "app": played[shown]["app"],
         "ratios": ratios,
         "targets": _targets(level, ratios),
-        "cpu_budget": cpu_budget(played[shown]["app"], played[shown]["noop"]),
+        **({} if saga is None else {"saga": saga, "saga_ratios": _medians(played, "saga_ratios")}),
+        "cpu_budget": cpu_budget(played[shown]["app"], played[shown]["noop"], saga),
         "shown_round": shown,
         "rounds": [_in_brief(one) for one in played],
     }
 
 
-def cpu_budget(app: dict[str, Any], noop: dict[str, Any]) -> dict[str, float] | None:
+def _medians(played: list[dict[str, Any]], key: str) -> dict[str, float | None]:
+    return {name: median([one[key][name] for one in played]) for name in played[0][key]}
+
+
+def cpu_budget(
+    app: dict[str, Any], noop: dict[str, Any], saga: dict[str, Any] | None = None
+) -> dict[str, float] | None:
     """What the throughput target allows the application per order on the cores it kept busy,
-    against what it spent: Temporal and its worker (the no-op's for comparison), and the rest.
+    against what it spent: Temporal and its worker (the no-op's, and the saga's with free
+    participants, for comparison), and the rest.
 
     When the application is bound by CPU this is the whole story of its throughput ratio: it
     reaches 0.8 x the limit only by spending at most `allowed` CPU-seconds per order.
@@ -218,7 +244,7 @@ def cpu_budget(app: dict[str, Any], noop: dict[str, Any]) -> dict[str, float] | 
         return None
     needed = THROUGHPUT_TARGET * limit
     engine = _sum_of(app, ("temporal", "worker"))
-    return {
+    budget = {
         "cores_busy": busy,
         "orders_per_second_needed": needed,
         "allowed": busy / needed,
@@ -227,6 +253,9 @@ def cpu_budget(app: dict[str, Any], noop: dict[str, Any]) -> dict[str, float] | 
         "other_processes": used - engine,
         "noop_temporal_and_worker": _sum_of(noop, ("temporal", "noop-worker")),
     }
+    if saga is not None and (saga_used := _cpu_per_order(saga)) is not None:
+        budget["saga_used"] = saga_used
+    return budget
 
 
 def _sum_of(phase: dict[str, Any], names: tuple[str, ...]) -> float:
@@ -246,11 +275,12 @@ def _nearest(played: list[dict[str, Any]], throughput: float | None) -> int:
 
 def _in_brief(one: dict[str, Any]) -> dict[str, Any]:
     def each(measure: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
-        return {name: measure(one[name]) for name in PHASES}
+        return {name: measure(one[name]) for name in PHASES if name in one}
 
     return {
         "first": one["first"],
         "ratios": one["ratios"],
+        **({"saga_ratios": one["saga_ratios"]} if "saga_ratios" in one else {}),
         "throughput_per_second": each(lambda phase: phase["throughput_per_second"]),
         "post_to_completed_p50": each(
             lambda phase: phase["latency_seconds"]["post_to_completed"]["p50"]

@@ -4,6 +4,10 @@ A fresh stack is `orders dev`'s components on free ports in a new data directory
 worker with the orchestrator worker's environment: every run starts from empty databases, and the
 pid of every process is known, so their CPU-seconds can be read. Against a running stack only the
 no-op worker is started here, and CPU per process is not available.
+
+With the saga phase (`cli.bench.saga`) three more processes join either stack: the free
+participants, a NATS server of the saga's own, and a second orchestrator worker with the first
+one's environment, polling the saga's task queue and calling those two instead.
 """
 
 from __future__ import annotations
@@ -17,12 +21,25 @@ from pathlib import Path
 from temporalio.converter import DataConverter
 
 from cli.bench.noop_workflow import NOOP_TASK_QUEUE
-from cli.dev import CONSUMERS, Component, DevSettings, codec_keys, components
+from cli.bench.saga import SAGA_TASK_QUEUE
+from cli.dev import CONSUMERS, SERVICES, Component, DevSettings, codec_keys, components
 from cli.dev_secrets import dev_secrets
-from cli.stack import Process, pollers_ready, wait_until
+from cli.stack import (
+    Process,
+    executable,
+    free_ports,
+    http_ok,
+    nats_ready,
+    nats_server_argv,
+    pollers_ready,
+    wait_until,
+)
 from orders.encryption import data_converter
 
 NOOP_WORKER = "noop-worker"
+FREE_PARTICIPANTS = "free-participants"
+SAGA_NATS = "saga-nats"
+SAGA_WORKER = "saga-worker"
 
 
 @dataclass
@@ -50,6 +67,35 @@ def noop_component(temporal: str, env: dict[str, str]) -> Component:
     )
 
 
+def saga_components(temporal: str, env: dict[str, str], data: Path) -> list[Component]:
+    """The saga phase's processes: its worker gets `env` (the orchestrator worker's, for the same
+    payload keys and tuning) with its own task queue, participants and NATS server."""
+    participants_port, nats_port, metrics_port = free_ports(3)
+    participants = f"http://127.0.0.1:{participants_port}"
+    nats_url = f"nats://127.0.0.1:{nats_port}"
+    return [
+        Component(
+            FREE_PARTICIPANTS,
+            [sys.executable, "-m", "cli.bench.saga", "--port", str(participants_port)],
+            http_ok(f"{participants}/healthz"),
+        ),
+        Component(SAGA_NATS, nats_server_argv(data / SAGA_NATS, nats_port), nats_ready(nats_url)),
+        Component(
+            SAGA_WORKER,
+            [executable("orders-worker")],
+            pollers_ready(temporal, SAGA_TASK_QUEUE),
+            {
+                **env,
+                "TEMPORAL_ADDRESS": temporal,
+                "ORDERS_TASK_QUEUE": SAGA_TASK_QUEUE,
+                "ORDERS_NATS_URL": nats_url,
+                "ORDERS_WORKER_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
+                **{f"ORDERS_{name.upper()}_URL": participants for name in SERVICES},
+            },
+        ),
+    ]
+
+
 async def _start(part: Component, data: Path, started: list[Process]) -> Process:
     process = Process(part.name, part.argv, part.env, log=data / "logs" / f"{part.name}.log")
     process.start()
@@ -59,8 +105,11 @@ async def _start(part: Component, data: Path, started: list[Process]) -> Process
 
 
 @asynccontextmanager
-async def fresh_stack(data: Path, say: Callable[[str], None]) -> AsyncIterator[Target]:
-    """The whole local stack and the no-op worker, started in order, stopped in reverse."""
+async def fresh_stack(
+    data: Path, say: Callable[[str], None], *, saga: bool = False
+) -> AsyncIterator[Target]:
+    """The whole local stack and the no-op worker (and with `saga`, the saga phase's
+    processes), started in order, stopped in reverse."""
     settings = DevSettings.on_free_ports(data)
     secrets = dev_secrets(data)
     converter = data_converter(codec_keys(data)[0])
@@ -69,6 +118,8 @@ async def fresh_stack(data: Path, say: Callable[[str], None]) -> AsyncIterator[T
     temporal = f"127.0.0.1:{settings.temporal_port}"
     # The worker's environment (its payload keys, its tuning): the same costs as the app's.
     parts.append(noop_component(temporal, worker.env))
+    if saga:
+        parts.extend(saga_components(temporal, worker.env, data))
     started: list[Process] = []
     try:
         for part in parts:
@@ -90,11 +141,16 @@ async def fresh_stack(data: Path, say: Callable[[str], None]) -> AsyncIterator[T
 
 
 @asynccontextmanager
-async def running_stack(target: Target, data: Path) -> AsyncIterator[Target]:
-    """A stack someone else runs: only the no-op worker is ours, next to its Temporal server."""
+async def running_stack(target: Target, data: Path, *, saga: bool = False) -> AsyncIterator[Target]:
+    """A stack someone else runs: only the no-op worker (and with `saga`, the saga phase's
+    processes) are ours, next to its Temporal server, in this environment."""
     started: list[Process] = []
+    parts = [noop_component(target.temporal, {})]
+    if saga:
+        parts.extend(saga_components(target.temporal, {}, data))
     try:
-        await _start(noop_component(target.temporal, {}), data, started)
+        for part in parts:
+            await _start(part, data, started)
         yield target
     finally:
         for process in started:

@@ -1,5 +1,6 @@
 """`orders bench` as people run it, tiny: a fresh stack, two rounds of three orders, every field
-of the result; and the CPU-per-call bench of one participant service.
+of the result (the saga with free participants too); and the CPU-per-call bench of one
+participant service.
 
 It asserts what the run produced, never how fast: the numbers are the benchmark's business.
 """
@@ -24,6 +25,7 @@ SUMMARY = {"count", "mean", "p50", "p95", "p99", "max"}
 STACK = {
     "temporal", "nats", "smtp-sink", "inventory", "payment", "shipping",
     "notification", "loyalty", "analytics", "worker", "api", "codec-server", "noop-worker", "bench",
+    "free-participants", "saga-nats", "saga-worker",
 }  # fmt: skip
 STEPS = {"reserve_inventory", "charge_payment", "schedule_shipment", "publish_event"}
 
@@ -49,11 +51,14 @@ async def test_a_tiny_bench_reports_every_measure(tmp_path: Path) -> None:
     assert {"throughput", "post_to_completed_p50"} <= level["ratios"].keys()
     assert "throughput_met" in level["targets"]
     assert result["rounds"] == 2
-    assert [one["first"] for one in level["rounds"]] == ["noop", "app"]
+    assert result["phases"] == ["noop", "saga", "app"]
+    assert [one["first"] for one in level["rounds"]] == ["noop", "saga"]
     assert level["shown_round"] in (0, 1)
     assert {"allowed", "used", "temporal_and_worker"} <= level["cpu_budget"].keys()
     assert all(one["throughput_per_second"]["app"] > 0 for one in level["rounds"])
-    for name in ("app", "noop"):
+    assert {"throughput", "post_to_completed_p50"} <= level["saga_ratios"].keys()
+    assert "saga_used" in level["cpu_budget"]
+    for name in ("app", "saga", "noop"):
         phase = level[name]
         assert phase["statuses"] == {"COMPLETED": 3}, phase
         assert phase["throughput_per_second"] > 0
@@ -65,12 +70,16 @@ async def test_a_tiny_bench_reports_every_measure(tmp_path: Path) -> None:
         for latency in LATENCIES[:2]:
             assert phase["latency_seconds"][latency]["count"] == 3
             assert set(phase["latency_seconds"][latency]) == SUMMARY
+    # The saga runs on a worker of its own (its participants and NATS are too small to show).
+    assert level["saga"]["cpu_seconds_per_order"]["saga-worker"] > 0
+    assert level["app"]["cpu_seconds_per_order"]["worker"] > 0
     app = level["app"]
     assert app["latency_seconds"]["post_to_last_effect"]["count"] == 3
     assert set(app["breakdown"]["consumer_lag"]) == {"notification", "loyalty", "analytics"}
     assert all(lag["count"] == 3 for lag in app["breakdown"]["consumer_lag"].values())
     assert "targets: throughput" in output.decode()
     assert "rounds: throughput ratio" in output.decode()
+    assert "saga with free participants: throughput" in output.decode()
 
 
 @pytest.mark.timeout(300)

@@ -8,10 +8,11 @@ import os
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from cli.bench.phase import busy_cores
-from cli.bench.report import _budget, _cpu_bound, _rounds
-from cli.bench.run import Level, cpu_budget, level_result
+from cli.bench.report import _budget, _cpu_bound, _rounds, _saga, _table
+from cli.bench.run import PHASES, Level, cpu_budget, in_turn, level_result
 from cli.bench.stats import median, per_second, percentile, ratio, summary
 
 
@@ -70,17 +71,35 @@ def test_the_median_skips_what_is_missing() -> None:
     assert median([]) is None
 
 
-def played_round(first: str, noop: float, app: float, p50: float | None) -> dict[str, Any]:
+def played_round(
+    first: str, noop: float, app: float, p50: float | None, saga: float | None = None
+) -> dict[str, Any]:
     def phase(throughput: float) -> dict[str, Any]:
+        latency = {"p50": 0.25, "p95": 0.3, "p99": 0.4}
         return {
             "throughput_per_second": throughput,
-            "latency_seconds": {"post_to_completed": {"p50": 0.25}},
+            "latency_seconds": {
+                "post_to_completed": latency,
+                "post_to_started": latency,
+                "post_to_last_effect": latency,
+            },
             "cpu_seconds_per_order": {"temporal": 0.05, "worker": 0.03, "bench": 0.01},
             "cores_busy": {"busy": 1.5, "of": 2, "cpu_bound": False},
         }
 
-    ratios = {"throughput": app / noop, "post_to_completed_p50": p50}
-    return {"first": first, "noop": phase(noop), "app": phase(app), "ratios": ratios}
+    def ratios(throughput: float) -> dict[str, Any]:
+        return {
+            "throughput": throughput / noop,
+            "post_to_completed_p50": p50,
+            "post_to_completed_p95": 1.0,
+            "post_to_completed_p99": 1.0,
+            "post_to_started_p50": 1.0,
+        }
+
+    played = {"first": first, "noop": phase(noop), "app": phase(app), "ratios": ratios(app)}
+    if saga is not None:
+        played |= {"saga": phase(saga), "saga_ratios": ratios(saga)}
+    return played
 
 
 def test_a_level_of_rounds_reports_the_medians_and_shows_the_median_round() -> None:
@@ -92,7 +111,8 @@ def test_a_level_of_rounds_reports_the_medians_and_shows_the_median_round() -> N
 
     level = level_result(Level(100, concurrency=1), played)
 
-    assert level["ratios"] == pytest.approx({"throughput": 0.6, "post_to_completed_p50": 1.2})
+    assert level["ratios"]["throughput"] == pytest.approx(0.6)
+    assert level["ratios"]["post_to_completed_p50"] == pytest.approx(1.2)
     assert level["targets"]["throughput_met"] is False
     assert level["targets"]["p50_met"] is True
     assert level["shown_round"] == 2
@@ -144,6 +164,64 @@ def test_the_cpu_budget_is_what_the_target_allows_on_the_cores_the_app_kept_busy
     assert note is not None
     assert note.startswith("CPU budget: 0.8x the limit is 16.0 orders/s, so on 1.80 busy cores")
     assert "at most 0.113 CPU-s per order; the application spent 0.180" in note
+    assert "saga" not in note
     assert _budget({**level, "targets": {"throughput_met": True}}) is None
+
+    saga = {**app, "cpu_seconds_per_order": {"temporal": 0.07, "saga-worker": 0.05, "bench": 0.01}}
+    with_saga = cpu_budget(app, noop, saga)
+    assert with_saga is not None and with_saga["saga_used"] == pytest.approx(0.12)
+    note = _budget({**level, "cpu_budget": with_saga})
+    assert note is not None and note.endswith("the saga with free participants spent 0.120 in all")
     app["cores_busy"] = None
     assert cpu_budget(app, noop) is None
+
+
+def test_each_round_starts_one_phase_further_on() -> None:
+    assert [in_turn(PHASES, number) for number in range(4)] == [
+        ("noop", "saga", "app"),
+        ("saga", "app", "noop"),
+        ("app", "noop", "saga"),
+        ("noop", "saga", "app"),
+    ]
+    assert [in_turn(("noop", "app"), number) for number in range(3)] == [
+        ("noop", "app"),
+        ("app", "noop"),
+        ("noop", "app"),
+    ]
+
+
+def test_the_saga_phase_is_reported_beside_the_limit_and_the_application() -> None:
+    played = [
+        played_round("noop", noop=20.0, app=10.0, p50=1.1, saga=15.0),  # app 0.50, saga 0.75
+        played_round("saga", noop=20.0, app=12.0, p50=1.3, saga=14.0),  # app 0.60, saga 0.70
+        played_round("app", noop=20.0, app=16.0, p50=1.2, saga=17.0),  # app 0.80, saga 0.85
+    ]
+
+    level = level_result(Level(100, concurrency=8), played)
+
+    assert level["saga_ratios"]["throughput"] == pytest.approx(0.75)
+    assert level["saga"]["throughput_per_second"] == 14.0  # the shown round's, as the app's
+    assert level["app"]["throughput_per_second"] == 12.0
+    assert level["rounds"][0]["throughput_per_second"] == {"noop": 20.0, "saga": 15.0, "app": 10.0}
+    assert level["rounds"][2]["saga_ratios"]["throughput"] == pytest.approx(0.85)
+    note = _saga(level)
+    assert note is not None
+    assert note.startswith("saga with free participants: throughput 0.75x the limit's")
+    assert "(rounds 0.75x, 0.70x, 0.85x)" in note
+    assert note.endswith("take the application from there to 0.60x")
+
+    console = Console(width=200, record=True)
+    console.print(_table(level))
+    [header] = [line for line in console.export_text().splitlines() if "/ noop" in line]
+    columns = [word.strip() for word in header.split("┃") if word.strip()]
+    assert columns == ["noop", "saga", "app", "saga / noop", "app / noop"]
+
+
+def test_without_the_saga_phase_there_is_no_saga_line() -> None:
+    level = level_result(Level(10, concurrency=8), [played_round("noop", 20.0, 15.0, 1.0)])
+
+    assert "saga" not in level and "saga_ratios" not in level
+    assert _saga(level) is None
+    console = Console(width=200, record=True)
+    console.print(_table(level))
+    assert "saga" not in console.export_text()
