@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,9 @@ from orders.settings import get_settings
 from orders.temporal import DEFAULT_ADDRESS
 
 log = logging.getLogger("orders.bench")
+
+REPORT_WIDTH = 120
+"""Columns of the report when it goes to a file or a pipe, not a terminal."""
 
 
 def stop_on_signal() -> None:
@@ -205,5 +209,6 @@ def bench_command(
         raise typer.Exit(130) from None
     write_json(result, folder / "result.json")
     write_chart(result, folder / "chart.png")
-    show(Console(), result)
+    # Three phases and two ratios need more than the 80 columns rich assumes off a terminal.
+    show(Console(width=None if sys.stdout.isatty() else REPORT_WIDTH), result)
     typer.echo(f"wrote {folder / 'result.json'} and {folder / 'chart.png'}")

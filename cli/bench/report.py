@@ -90,7 +90,7 @@ def _table(level: dict[str, Any]) -> Table:
     phases = [level[name] for name in names]
     compared = [level[key] for key in ("saga_ratios", "ratios") if key in level]
     table = Table(title=f"{level['label']}, {level['count']} orders")
-    table.add_column("")
+    table.add_column("", no_wrap=True)
     for name in names:
         table.add_column(name, justify="right")
     for name in names[1:]:
