@@ -84,6 +84,15 @@ def cli_codec_settings() -> CodecSettings:
     return settings
 
 
+def cli_codec_env() -> dict[str, str]:
+    """The variables that give a process the CLI starts the CLI's keys: none when they come from
+    the environment (the process inherits it), else the local stack's keys file."""
+    if CodecSettings().configured:
+        return {}
+    settings = cli_codec_settings()
+    return {} if settings.keys_file is None else {"ORDERS_CODEC_KEYS_FILE": str(settings.keys_file)}
+
+
 def cli_data_converter() -> DataConverter:
     """The project's converter with the CLI's keys; no keys is the CLI's one-line error."""
     try:

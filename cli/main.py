@@ -33,10 +33,16 @@ def _root() -> None:
 
 @app.command()
 def dev() -> None:
-    """Run the whole local stack: Temporal dev server, participant services, worker, API.
+    """Run the whole local stack: Temporal, NATS, services, consumers, worker, API.
 
-    Ports and the data directory come from TEMPORAL_PORT, TEMPORAL_UI_PORT, INVENTORY_PORT,
-    PAYMENT_PORT, SHIPPING_PORT, ORDERS_API_PORT and ORDERS_DATA_DIR (default .data).
+    Temporal dev server (with its Web UI), nats-server with JetStream, the SMTP
+    sink, the three participant services, the three consumers, the worker, the
+    API and the codec server, each on its port, with their data in one folder.
+
+    Ports come from TEMPORAL_PORT, TEMPORAL_UI_PORT, NATS_PORT, SMTP_SINK_PORT,
+    INVENTORY_PORT, PAYMENT_PORT, SHIPPING_PORT, NOTIFICATION_PORT, LOYALTY_PORT,
+    ANALYTICS_PORT, ORDERS_API_PORT, ORDERS_CODEC_SERVER_PORT and
+    WORKER_METRICS_PORT; the data folder from ORDERS_DATA_DIR (default .data).
     Ctrl-C stops everything; the data stays for the next run.
     """
     raise typer.Exit(asyncio.run(run_dev(DevSettings())))

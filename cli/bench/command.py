@@ -22,7 +22,7 @@ from cli.bench.report import show, write_chart, write_json
 from cli.bench.run import Level, bench
 from cli.bench.stack import Target, fresh_stack, running_stack
 from cli.dev import CONSUMERS, DevSettings
-from cli.dev_secrets import cli_data_converter
+from cli.dev_secrets import cli_codec_env, cli_data_converter
 from orders.settings import get_settings
 from orders.temporal import DEFAULT_ADDRESS
 
@@ -191,7 +191,7 @@ def bench_command(
                 service_token=credentials.service_token(),
                 converter=cli_data_converter(),
             )
-            async with running_stack(target, folder, saga=saga) as running:
+            async with running_stack(target, folder, saga=saga, env=cli_codec_env()) as running:
                 return await bench(
                     running,
                     levels,

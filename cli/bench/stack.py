@@ -13,6 +13,7 @@ one's environment, polling the saga's task queue and calling those two instead.
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from temporalio.converter import DataConverter
 
+from cli.api_client import CliError
 from cli.bench.noop_workflow import NOOP_TASK_QUEUE
 from cli.bench.saga import SAGA_TASK_QUEUE
 from cli.dev import CONSUMERS, SERVICES, Component, DevSettings, codec_keys, components
@@ -86,6 +88,8 @@ def saga_components(temporal: str, env: dict[str, str], data: Path) -> list[Comp
             pollers_ready(temporal, SAGA_TASK_QUEUE),
             {
                 **env,
+                # The free participants check no token, and the stack's own goes nowhere else.
+                "ORDERS_SERVICE_TOKEN": "free-participants",
                 "TEMPORAL_ADDRESS": temporal,
                 "ORDERS_TASK_QUEUE": SAGA_TASK_QUEUE,
                 "ORDERS_NATS_URL": nats_url,
@@ -100,7 +104,10 @@ async def _start(part: Component, data: Path, started: list[Process]) -> Process
     process = Process(part.name, part.argv, part.env, log=data / "logs" / f"{part.name}.log")
     process.start()
     started.append(process)
-    await wait_until(part.ready, what=f"{part.name} ready", within=part.within, process=process)
+    try:
+        await wait_until(part.ready, what=f"{part.name} ready", within=part.within, process=process)
+    except (TimeoutError, RuntimeError) as exc:
+        raise CliError(f"could not start the stack: {exc}") from exc
     return process
 
 
@@ -141,17 +148,22 @@ async def fresh_stack(
 
 
 @asynccontextmanager
-async def running_stack(target: Target, data: Path, *, saga: bool = False) -> AsyncIterator[Target]:
+async def running_stack(
+    target: Target, data: Path, *, saga: bool = False, env: dict[str, str] | None = None
+) -> AsyncIterator[Target]:
     """A stack someone else runs: only the no-op worker (and with `saga`, the saga phase's
-    processes) are ours, next to its Temporal server, in this environment."""
+    processes) are ours, next to its Temporal server, in this environment plus `env` (the
+    payload keys the CLI uses, so that they read what the bench starts)."""
     started: list[Process] = []
-    parts = [noop_component(target.temporal, {})]
-    if saga:
-        parts.extend(saga_components(target.temporal, {}, data))
-    try:
-        for part in parts:
-            await _start(part, data, started)
-        yield target
-    finally:
-        for process in started:
-            process.stop()
+    # The saga's NATS store is scratch: it stays out of the results folder.
+    with tempfile.TemporaryDirectory(prefix="orders-bench-saga-") as scratch:
+        parts = [noop_component(target.temporal, env or {})]
+        if saga:
+            parts.extend(saga_components(target.temporal, env or {}, Path(scratch)))
+        try:
+            for part in parts:
+                await _start(part, data, started)
+            yield target
+        finally:
+            for process in reversed(started):
+                process.stop()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from temporalio.api.common.v1 import Payload
 
+from cli.dev_secrets import CODEC_KEYS_FILE, cli_codec_env
 from orders.codec import (
     ENCODING,
     KEY_ID,
@@ -130,3 +131,18 @@ async def test_the_data_converter_seals_order_inputs() -> None:
     assert order.shipping_address.line1.encode() not in payload.SerializeToString()
     assert order.payment_token.encode() not in payload.SerializeToString()
     assert await converter.decode([payload], [OrderInput]) == [order]
+
+
+def test_what_the_cli_starts_gets_the_cli_s_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("ORDERS_CODEC_KEYS", "ORDERS_CODEC_KEYS_FILE", "ORDERS_CODEC_DISABLED"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ORDERS_DATA_DIR", str(tmp_path))
+    assert cli_codec_env() == {}  # no keys anywhere: the process fails as the CLI would
+
+    (tmp_path / CODEC_KEYS_FILE).write_text(new_key("k1") + "\n")
+    assert cli_codec_env() == {"ORDERS_CODEC_KEYS_FILE": str(tmp_path / CODEC_KEYS_FILE)}
+
+    monkeypatch.setenv("ORDERS_CODEC_KEYS", new_key("k2"))
+    assert cli_codec_env() == {}  # the environment's keys: inherited as set
