@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 from rich.console import Console
 from rich.table import Table
 
-from cli.bench.run import PHASES, THROUGHPUT_TARGET
+from cli.bench.run import PHASES, RATIO_KEYS, THROUGHPUT_TARGET
 
 COLOURS = {"app": "tab:blue", "saga": "tab:orange", "noop": "tab:grey"}
 
@@ -88,7 +88,7 @@ def _table(level: dict[str, Any]) -> Table:
     """The level's phases side by side, then each one's ratios to the limit."""
     names = _phases(level)
     phases = [level[name] for name in names]
-    compared = [level[key] for key in ("saga_ratios", "ratios") if key in level]
+    compared = [level[RATIO_KEYS[name]] for name in names[1:]]
     table = Table(title=f"{level['label']}, {level['count']} orders")
     table.add_column("", no_wrap=True)
     for name in names:

@@ -70,6 +70,8 @@ class Level:
 
 PHASES = ("noop", "saga", "app")
 """Every phase a round can run, in the order the first round runs them."""
+RATIO_KEYS = {"saga": "saga_ratios", "app": "ratios"}
+"""Where a round and a level keep each phase's ratios to the limit ("ratios" are the app's)."""
 
 Progress = Callable[[str, int], Callable[[], None]]
 """Given a phase's label and size, the function to call as each of its workflows closes."""
@@ -183,9 +185,11 @@ async def bench(
                             read_effects=reader,
                             drained=drain,
                         )
-                    ratios = {"ratios": _ratios(phases["app"], phases["noop"])}
-                    if "saga" in phases:
-                        ratios["saga_ratios"] = _ratios(phases["saga"], phases["noop"])
+                    ratios = {
+                        key: _ratios(phases[name], phases["noop"])
+                        for name, key in RATIO_KEYS.items()
+                        if name in phases
+                    }
                     played.append({"first": order[0], **phases, **ratios})
                 result["levels"].append(level_result(level, played))
     finally:
@@ -204,20 +208,18 @@ def in_turn(phases: tuple[str, ...], number: int) -> tuple[str, ...]:
 def level_result(level: Level, played: list[dict[str, Any]]) -> dict[str, Any]:
     """A level's entry in the result: the median ratios of its rounds, the phases of the round
     nearest the median throughput ratio, and each round in brief."""
-    ratios = _medians(played, "ratios")
-    shown = _nearest(played, ratios["throughput"])
-    saga = played[shown].get("saga")
+    medians = {key: _medians(played, key) for key in RATIO_KEYS.values() if key in played[0]}
+    shown = _nearest(played, medians["ratios"]["throughput"])
+    chosen = played[shown]
     return {
         "label": level.label,
         "count": level.count,
         "concurrency": level.concurrency,
         "rate": level.rate,
-        "noop": played[shown]["noop"],
-        "app": played[shown]["app"],
-        "ratios": ratios,
-        "targets": _targets(level, ratios),
-        **({} if saga is None else {"saga": saga, "saga_ratios": _medians(played, "saga_ratios")}),
-        "cpu_budget": cpu_budget(played[shown]["app"], played[shown]["noop"], saga),
+        **{name: chosen[name] for name in PHASES if name in chosen},
+        **medians,
+        "targets": _targets(level, medians["ratios"]),
+        "cpu_budget": cpu_budget(chosen["app"], chosen["noop"], chosen.get("saga")),
         "shown_round": shown,
         "rounds": [_in_brief(one) for one in played],
     }
@@ -279,8 +281,7 @@ def _in_brief(one: dict[str, Any]) -> dict[str, Any]:
 
     return {
         "first": one["first"],
-        "ratios": one["ratios"],
-        **({"saga_ratios": one["saga_ratios"]} if "saga_ratios" in one else {}),
+        **{key: one[key] for key in RATIO_KEYS.values() if key in one},
         "throughput_per_second": each(lambda phase: phase["throughput_per_second"]),
         "post_to_completed_p50": each(
             lambda phase: phase["latency_seconds"]["post_to_completed"]["p50"]

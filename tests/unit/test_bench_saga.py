@@ -47,11 +47,15 @@ CALLS: list[tuple[str, dict[str, Any], type[BaseModel], type[BaseModel]]] = [
 ]
 
 
-async def post(path: str, body: Any) -> httpx.Response:
+async def call(method: str, path: str, body: Any = None) -> httpx.Response:
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://free"
     ) as http:
-        return await http.post(path, json=body, headers={"Idempotency-Key": "k"})
+        return await http.request(method, path, json=body, headers={"Idempotency-Key": "k"})
+
+
+async def post(path: str, body: Any) -> httpx.Response:
+    return await call("POST", path, body)
 
 
 @pytest.mark.parametrize(("path", "body", "public", "model"), CALLS, ids=[c[0] for c in CALLS])
@@ -90,9 +94,4 @@ async def test_what_is_not_a_participant_call_is_refused() -> None:
 
 
 async def test_it_answers_its_readiness_check() -> None:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://free"
-    ) as http:
-        response = await http.get("/healthz")
-
-    assert response.status_code == 200
+    assert (await call("GET", "/healthz")).status_code == 200
