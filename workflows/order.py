@@ -64,6 +64,8 @@ ORDER_CONFLICT = "OrderConflict"
 
 PUBLISH_ON_COMPENSATION_FAILED = "publish-on-compensation-failed"
 """Patch: an order left COMPENSATION_FAILED publishes `OrderFailed` / `OrderCancelled` too."""
+FAILURE_OUTLIVES_CANCEL = "failure-outlives-temporal-cancel"
+"""Patch: a Temporal cancellation while a failure is being compensated leaves it a failure."""
 
 
 class _CancelRequested(Exception):
@@ -81,7 +83,9 @@ class OrderWorkflow:
     - Update `cancel(CancelRequest)` -> `CancelResult`: rejected (`CancelRejected`) once the order
       is settled or already failing; accepted, the step in flight settles and then everything
       done so far is undone, and the order ends `CANCELLED`. A Temporal cancellation of the
-      workflow is treated the same way.
+      workflow is treated the same way, but for one case: while a business failure is being
+      compensated it changes nothing, and the order ends `FAILED` (since patch
+      `failure-outlives-temporal-cancel`; before it, such an order ended `CANCELLED`).
 
     When the order settles it publishes one fact to JetStream — `OrderCompleted`, `OrderFailed` or
     `OrderCancelled` — retried until the bus takes it; a completed order is never compensated
@@ -344,7 +348,7 @@ class OrderWorkflow:
                     await workflow.wait([handle])
                     return handle.result()
                 except asyncio.CancelledError:
-                    self._request_cancel("workflow cancellation requested")
+                    self._temporal_cancel()
         finally:
             self._waiting = None
 
@@ -376,6 +380,20 @@ class OrderWorkflow:
         return {"now": workflow.now(), "placed_at": info.start_time, "run_id": info.run_id}
 
     # --- state ------------------------------------------------------------------------------
+
+    def _temporal_cancel(self) -> None:
+        """A cancel from Temporal (the Web UI's button, `temporal workflow cancel`)."""
+        compensating_a_failure = (
+            self._state.status is OrderStatus.COMPENSATING and self._state.cancel_reason is None
+        )
+        if compensating_a_failure and workflow.patched(FAILURE_OUTLIVES_CANCEL):
+            # What the customer is told, and the fact published, stay those of the failure.
+            workflow.logger.warning(
+                "order %s: cancellation requested while compensating a failure: nothing changes",
+                self._order.order_id,
+            )
+            return
+        self._request_cancel("workflow cancellation requested")
 
     def _request_cancel(self, reason: str) -> None:
         if self._state.cancel_reason is None and not self._state.status.is_terminal:

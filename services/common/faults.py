@@ -8,7 +8,10 @@ route but `/healthz` and `/admin/*`:
   before any work is done (a clean, retryable failure);
 - `fail_after_commit`: a mutating request that did new work commits it and then answers 503
   `injected_fault_after_commit`, the case where the caller cannot tell whether the work happened.
-  A retry with the same `Idempotency-Key` replays the stored response and recovers.
+  A retry with the same `Idempotency-Key` replays the stored response and recovers;
+- `hold`: every request waits, before any work, until the hold is lifted (faults set without
+  it, or cleared). `GET` counts the requests held now, so a test can wait until the call it must
+  land inside is being held, act, then let it go, instead of racing a latency window.
 """
 
 from __future__ import annotations
@@ -37,14 +40,48 @@ class Faults(BaseModel):
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     latency_ms: int = Field(default=0, ge=0)
     fail_after_commit: bool = False
+    hold: bool = False
+
+
+class FaultReport(Faults):
+    """The faults in force, and how many requests the hold keeps waiting now."""
+
+    held: int = 0
 
 
 class FaultState:
     """The current faults of one app instance."""
 
     def __init__(self, rng: random.Random | None = None) -> None:
-        self.current = Faults()
+        self._current = Faults()
         self._rng = rng or random.Random()
+        self._released = asyncio.Event()
+        self._released.set()
+        self.held = 0
+
+    @property
+    def current(self) -> Faults:
+        return self._current
+
+    @current.setter
+    def current(self, faults: Faults) -> None:
+        self._current = faults
+        if faults.hold:
+            self._released.clear()
+        else:
+            self._released.set()  # lets every held request go on
+
+    def report(self) -> FaultReport:
+        return FaultReport(**self._current.model_dump(), held=self.held)
+
+    async def wait_while_held(self) -> None:
+        if self._released.is_set():
+            return
+        self.held += 1
+        try:
+            await self._released.wait()
+        finally:
+            self.held -= 1
 
     def roll_error(self) -> bool:
         rate = self.current.error_rate
@@ -79,6 +116,7 @@ class FaultMiddleware:
         faults = self.faults.current
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
+        await self.faults.wait_while_held()
         if self.faults.roll_error():
             logger.info("injected fault on %s %s", scope["method"], scope["path"])
             body = problem_body(
@@ -98,18 +136,19 @@ def _state(request: Request) -> FaultState:
     return state
 
 
-@router.get("", response_model=Faults)
-async def get_faults(request: Request) -> Faults:
-    """The faults in force."""
-    return _state(request).current
+@router.get("", response_model=FaultReport)
+async def get_faults(request: Request) -> FaultReport:
+    """The faults in force, and the number of requests held now."""
+    return _state(request).report()
 
 
-@router.post("", response_model=Faults)
-async def set_faults(faults: Faults, request: Request) -> Faults:
-    """Replace the faults in force."""
-    _state(request).current = faults
+@router.post("", response_model=FaultReport)
+async def set_faults(faults: Faults, request: Request) -> FaultReport:
+    """Replace the faults in force; lifting a hold lets the held requests go on."""
+    state = _state(request)
+    state.current = faults
     logger.warning("faults set: %s", faults.model_dump())
-    return faults
+    return state.report()
 
 
 @router.delete("", status_code=204, response_model=None, response_class=Response)

@@ -37,6 +37,18 @@ class Participants:
     async def set_faults(self, service: str, **faults: Any) -> None:
         await self._call(service, "POST", "/admin/faults", json=faults)
 
+    async def hold(self, service: str) -> None:
+        """Hold every request to `service` until `release`: a step a test must land inside."""
+        await self.set_faults(service, hold=True)
+
+    async def held(self, service: str) -> int:
+        """How many requests `service` holds now."""
+        report: dict[str, Any] = await self._call(service, "GET", "/admin/faults")
+        return int(report["held"])
+
+    async def release(self, service: str) -> None:
+        await self.set_faults(service, hold=False)
+
     async def reset_faults(self) -> None:
         for service in SERVICES:
             await self._call(service, "DELETE", "/admin/faults")

@@ -10,6 +10,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from orders.events import EventType, event_id
 from orders.models import CancelRequest, LineItem, OrderStatus, Outcome, StepRecord
 from orders.temporal import CUSTOMER_ID, ORDER_STATUS, ORDER_TOTAL
 from tests.integration.orders import pending_attempt, poll, run, start, state
@@ -224,6 +225,35 @@ async def test_cancel_while_compensating_a_failure_is_rejected(
     assert isinstance(rejected.value.cause, ApplicationError)
     assert rejected.value.cause.type == "CancelRejected"
     assert (await handle.result()).status is OrderStatus.FAILED
+
+
+async def test_a_temporal_cancel_while_compensating_a_failure_leaves_it_a_failure(
+    client: Client, participants: Participants
+) -> None:
+    """The Web UI's cancel button during the undo of a decline: the order stays FAILED."""
+    await participants.hold("payment")
+    order = new_order(payment_token="tok_chargeDeclined")
+    handle = await start(client, order)
+    await poll(lambda: _holds(participants, "payment"), what="charge held")
+    # The release runs after the refund: held at inventory, the order is compensating.
+    await participants.hold("inventory")
+    await participants.release("payment")
+    await poll(lambda: _holds(participants, "inventory"), what="release held")
+    assert (await state(handle)).status is OrderStatus.COMPENSATING
+
+    await handle.cancel()
+    await participants.release("inventory")
+    result = await handle.result()
+
+    assert result.status is OrderStatus.FAILED
+    assert result.cancel_reason is None
+    assert result.failure is not None and result.failure.type == "PaymentDeclined"
+    assert result.events == [event_id(EventType.ORDER_FAILED, order.order_id)]
+    assert statuses(await participants.records("inventory", order.order_id)) == ["released"]
+
+
+async def _holds(participants: Participants, service: str) -> bool:
+    return await participants.held(service) >= 1
 
 
 async def test_a_compensation_retries_until_it_succeeds(

@@ -1,10 +1,13 @@
-"""Fault injection: errors before the work, failure after commit, latency."""
+"""Fault injection: errors before the work, failure after commit, latency, a hold."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
+
+from tests.integration.orders import poll
 
 from .helpers import (
     Service,
@@ -25,7 +28,13 @@ KEY = {"Idempotency-Key": "order-o-1:step"}
 
 
 async def test_faults_are_off_by_default_and_echoed(inventory: httpx.AsyncClient) -> None:
-    default = {"error_rate": 0.0, "latency_ms": 0, "fail_after_commit": False}
+    default = {
+        "error_rate": 0.0,
+        "latency_ms": 0,
+        "fail_after_commit": False,
+        "hold": False,
+        "held": 0,
+    }
     assert (await inventory.get("/admin/faults")).json() == default
 
     set_response = await inventory.post("/admin/faults", json={"latency_ms": 5})
@@ -119,3 +128,43 @@ async def test_fail_after_commit_spares_requests_that_change_nothing(
     assert again.json()["status"] == "released"
     assert_problem(rejected, 409, "out_of_stock")
     assert await stock_of(inventory, "WIDGET-1") == 1000
+
+
+async def _held(client: httpx.AsyncClient) -> int:
+    held: int = (await client.get("/admin/faults")).json()["held"]
+    return held
+
+
+async def _holds(client: httpx.AsyncClient, count: int) -> bool:
+    return await _held(client) >= count
+
+
+async def test_a_hold_keeps_requests_waiting_until_it_is_lifted(any_service: Service) -> None:
+    client = any_service.client
+    path, create = CREATES[any_service.name]
+    await client.post("/admin/faults", json={"hold": True})
+
+    request = asyncio.ensure_future(client.post(path, json=create, headers=KEY))
+    await poll(lambda: _holds(client, 1), what="the request held")
+    assert not request.done()
+    # Held before any work: nothing is written while the request waits.
+    assert (await client.get("/healthz")).status_code == 200
+    listed_while_held = asyncio.ensure_future(client.get(path, params={"order_id": "o-1"}))
+    await poll(lambda: _holds(client, 2), what="the read held too")
+
+    lifted = await client.post("/admin/faults", json={})
+
+    assert lifted.json()["hold"] is False
+    assert (await request).status_code == 201
+    assert (await listed_while_held).status_code == 200
+    assert await _held(client) == 0
+
+
+async def test_clearing_the_faults_lifts_a_hold(inventory: httpx.AsyncClient) -> None:
+    await inventory.post("/admin/faults", json={"hold": True})
+    request = asyncio.ensure_future(inventory.get("/products"))
+    await poll(lambda: _holds(inventory, 1), what="the request held")
+
+    await inventory.delete("/admin/faults")
+
+    assert (await request).status_code == 200
