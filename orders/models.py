@@ -246,8 +246,16 @@ class PublishResult(BaseModel):
 
 
 def order_fingerprint(order: OrderInput) -> str:
-    """A stable hash of an order's content: same id and same fingerprint is the same order."""
-    content = order.model_dump(mode="json", exclude={"local_activities"})
+    """A stable hash of an order's content: same id and same fingerprint is the same order.
+
+    A field at its default is left out, so that a field added later (with a default, as every
+    new field is) does not change the fingerprint of an order placed before it: a resubmission
+    of that order still matches the fingerprint in its workflow's memo. The first version's two
+    optional fields are always in, as that version hashed them.
+    """
+    content = order.model_dump(mode="json", exclude={"local_activities"}, exclude_defaults=True)
+    content.setdefault("customer_email", None)
+    content["shipping_address"].setdefault("line2", None)
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
