@@ -26,8 +26,8 @@ class InventoryActivities:
     async def reserve(self, request: ReserveInventoryInput) -> Reservation:
         body = await self._inventory.post(
             "/reservations",
-            key=idempotency_key(request.order_id, Step.RESERVE_INVENTORY),
-            json=request.model_dump(mode="json"),
+            key=idempotency_key(request.order_id, Step.RESERVE_INVENTORY, saga=request.saga),
+            json=request.model_dump(mode="json", exclude={"saga"}),
             rejections={
                 "out_of_stock": OutOfStock,
                 "unknown_sku": UnknownProduct,
@@ -42,8 +42,10 @@ class InventoryActivities:
         undone = await self._inventory.undo_all(
             "/reservations",
             order_id=request.order_id,
+            saga=request.saga,
+            step=Step.RESERVE_INVENTORY,
+            undo=Compensation.RELEASE_INVENTORY,
             live="reserved",
             action="release",
-            key=idempotency_key(request.order_id, Compensation.RELEASE_INVENTORY),
         )
         return UndoResult(undone=undone, attempt=activity.info().attempt)

@@ -24,8 +24,16 @@ from orders.errors import ContractViolation, ParticipantUnavailable, Rejection
 RETRYABLE_STATUS = frozenset({401, 403, 408, 425, 429})
 
 
-def idempotency_key(order_id: str, step: str) -> str:
-    return f"order-{order_id}:{step}"
+def idempotency_key(
+    order_id: str, step: str, *, saga: str | None = None, record: str | None = None
+) -> str:
+    """`order-<order_id>[:<saga>]:<step>[:<record>]`: one key per piece of work, ever.
+
+    `saga` (the workflow's first run id) keeps a reused order id's work apart from the work of
+    the order that used it first; `record` gives each record an undo touches a key of its own.
+    """
+    scope = f"order-{order_id}" if saga is None else f"order-{order_id}:{saga}"
+    return f"{scope}:{step}" if record is None else f"{scope}:{step}:{record}"
 
 
 class ParticipantClient:
@@ -49,18 +57,34 @@ class ParticipantClient:
         )
 
     async def undo_all(
-        self, collection: str, *, order_id: str, live: str, action: str, key: str
+        self,
+        collection: str,
+        *,
+        order_id: str,
+        saga: str | None,
+        step: str,
+        undo: str,
+        live: str,
+        action: str,
     ) -> list[str]:
-        """POST `<collection>/<id>/<action>` for each of the order's records still `live`.
+        """POST `<collection>/<id>/<action>` for each record of the step still `live`.
 
-        Compensations look records up by order because the step may have taken effect without
-        the workflow learning its id (a timeout after commit). Nothing to undo is a success.
+        The records are looked up, not taken from the workflow, because the step may have taken
+        effect without the workflow learning its id (a timeout after commit). With a `saga`, the
+        lookup asks for the one record the step's own request created, so a record of another
+        order that used the same id is never touched; without one (orders from before sagas), it
+        takes every record of the order. Each undo has its own key. Nothing to undo is a success.
         """
+        params = {"order_id": order_id}
+        if saga is not None:
+            params["idempotency_key"] = idempotency_key(order_id, step, saga=saga)
         undone = []
-        for record in await self.get(collection, {"order_id": order_id}):
+        for record in await self.get(collection, params):
             if record["status"] == live:
-                await self.post(f"{collection}/{record['id']}/{action}", key=key)
-                undone.append(str(record["id"]))
+                record_id = str(record["id"])
+                key = idempotency_key(order_id, undo, saga=saga, record=record_id)
+                await self.post(f"{collection}/{record_id}/{action}", key=key)
+                undone.append(record_id)
         return undone
 
     async def _send(

@@ -21,8 +21,8 @@ class PaymentActivities:
     async def charge(self, request: ChargePaymentInput) -> Charge:
         body = await self._payment.post(
             "/charges",
-            key=idempotency_key(request.order_id, Step.CHARGE_PAYMENT),
-            json=request.model_dump(mode="json"),
+            key=idempotency_key(request.order_id, Step.CHARGE_PAYMENT, saga=request.saga),
+            json=request.model_dump(mode="json", exclude={"saga"}),
             rejections=dict.fromkeys(DECLINE_CODES, PaymentDeclined),
         )
         return Charge.model_validate({**body, "attempt": activity.info().attempt})
@@ -33,8 +33,10 @@ class PaymentActivities:
         undone = await self._payment.undo_all(
             "/charges",
             order_id=request.order_id,
+            saga=request.saga,
+            step=Step.CHARGE_PAYMENT,
+            undo=Compensation.REFUND_PAYMENT,
             live="captured",
             action="refund",
-            key=idempotency_key(request.order_id, Compensation.REFUND_PAYMENT),
         )
         return UndoResult(undone=undone, attempt=activity.info().attempt)

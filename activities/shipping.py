@@ -19,8 +19,8 @@ class ShippingActivities:
     async def schedule(self, request: ScheduleShipmentInput) -> Shipment:
         body = await self._shipping.post(
             "/shipments",
-            key=idempotency_key(request.order_id, Step.SCHEDULE_SHIPMENT),
-            json=request.model_dump(mode="json"),
+            key=idempotency_key(request.order_id, Step.SCHEDULE_SHIPMENT, saga=request.saga),
+            json=request.model_dump(mode="json", exclude={"saga"}),
             rejections={"undeliverable": Undeliverable},
         )
         return Shipment.model_validate({**body, "attempt": activity.info().attempt})
@@ -31,8 +31,10 @@ class ShippingActivities:
         undone = await self._shipping.undo_all(
             "/shipments",
             order_id=request.order_id,
+            saga=request.saga,
+            step=Step.SCHEDULE_SHIPMENT,
+            undo=Compensation.CANCEL_SHIPMENT,
             live="scheduled",
             action="cancel",
-            key=idempotency_key(request.order_id, Compensation.CANCEL_SHIPMENT),
         )
         return UndoResult(undone=undone, attempt=activity.info().attempt)

@@ -172,11 +172,24 @@ class CancelResult(BaseModel):
 
 # --- activity inputs and results --------------------------------------------------------------
 
+Saga = Annotated[
+    str | None,
+    Field(
+        description=(
+            "The order's workflow (its first run id): it names this order's work at the "
+            "participants, so an order id used again once its first workflow is past retention "
+            "starts afresh. None for orders started before patch `saga-scoped-keys`, keyed by "
+            "order id alone."
+        )
+    ),
+]
+
 
 class ReserveInventoryInput(BaseModel):
     order_id: str
     currency: str
     items: list[LineItem]
+    saga: Saga = None
 
 
 class ReservationLine(BaseModel):
@@ -200,6 +213,7 @@ class ChargePaymentInput(BaseModel):
     amount: MinorUnits
     currency: str
     token: str = Field(repr=False)
+    saga: Saga = None
 
 
 class Charge(BaseModel):
@@ -214,6 +228,7 @@ class ScheduleShipmentInput(BaseModel):
     order_id: str
     address: Address
     items: list[LineItem]
+    saga: Saga = None
 
 
 class Shipment(BaseModel):
@@ -225,9 +240,11 @@ class Shipment(BaseModel):
 
 
 class UndoInput(BaseModel):
-    """Compensations are keyed by order: they find what the step did, which may be nothing."""
+    """An undo finds what its step did, which may be nothing: the record the step's request
+    created (by `saga`), or, for orders from before sagas, every record of the order."""
 
     order_id: str
+    saga: Saga = None
 
 
 class UndoResult(BaseModel):

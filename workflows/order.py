@@ -64,6 +64,9 @@ ORDER_CONFLICT = "OrderConflict"
 
 PUBLISH_ON_COMPENSATION_FAILED = "publish-on-compensation-failed"
 """Patch: an order left COMPENSATION_FAILED publishes `OrderFailed` / `OrderCancelled` too."""
+SAGA_SCOPED_KEYS = "saga-scoped-keys"
+"""Patch: participant calls are keyed by the order's workflow too, and undos touch only what
+their own step created (before it: keyed by order id, undoing every record of the order)."""
 FAILURE_OUTLIVES_CANCEL = "failure-outlives-temporal-cancel"
 """Patch: a Temporal cancellation while a failure is being compensated leaves it a failure."""
 
@@ -94,10 +97,12 @@ class OrderWorkflow:
     (since patch `publish-on-compensation-failed`; before it, such orders published nothing).
 
     Compensation guarantees: each step's undo is registered *before* the step runs, because a
-    step that timed out may still have taken effect; undos run in reverse order, look up by order
-    id what the step did (nothing is fine), and retry with capped backoff for a day. An undo that
-    fails for good does not stop the others; the order then ends `COMPENSATION_FAILED` and
-    `left_to_undo` names what an operator must finish.
+    step that timed out may still have taken effect; undos run in reverse order, look up what
+    their step's own request created (nothing is fine), and retry with capped backoff for a day.
+    Every participant call's idempotency key names the order and this workflow (since patch
+    `saga-scoped-keys`), so an order id placed again after retention never meets old answers.
+    An undo that fails for good does not stop the others; the order then ends
+    `COMPENSATION_FAILED` and `left_to_undo` names what an operator must finish.
     """
 
     @workflow.init
@@ -111,6 +116,7 @@ class OrderWorkflow:
             items=order.items,
         )
         self._undo: list[Undo] = []
+        self._saga: str | None = None
         self._reservation: Reservation | None = None
         self._shipment: Shipment | None = None
         # What the Web UI's current details say the order waits on, and the undos not yet run.
@@ -119,6 +125,9 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderState:
+        # The first run id survives resets, so a reset order's retried calls keep their keys.
+        saga = workflow.info().first_execution_run_id
+        self._saga = saga if workflow.patched(SAGA_SCOPED_KEYS) else None
         self._transition(OrderStatus.RECEIVED)
         try:
             reservation = await self._step(
@@ -126,7 +135,10 @@ class OrderWorkflow:
                 OrderStatus.RESERVING_INVENTORY,
                 ActivityName.RESERVE_INVENTORY,
                 ReserveInventoryInput(
-                    order_id=order.order_id, currency=order.currency, items=order.items
+                    order_id=order.order_id,
+                    currency=order.currency,
+                    items=order.items,
+                    saga=self._saga,
                 ),
                 Reservation,
                 undo=RELEASE,
@@ -146,6 +158,7 @@ class OrderWorkflow:
                     amount=reservation.total,
                     currency=reservation.currency,
                     token=order.payment_token,
+                    saga=self._saga,
                 ),
                 Charge,
                 undo=REFUND,
@@ -158,7 +171,10 @@ class OrderWorkflow:
                 OrderStatus.SCHEDULING_SHIPMENT,
                 ActivityName.SCHEDULE_SHIPMENT,
                 ScheduleShipmentInput(
-                    order_id=order.order_id, address=order.shipping_address, items=order.items
+                    order_id=order.order_id,
+                    address=order.shipping_address,
+                    items=order.items,
+                    saga=self._saga,
                 ),
                 Shipment,
                 undo=CANCEL_SHIPMENT,
@@ -311,7 +327,7 @@ class OrderWorkflow:
             self._state.compensations.append(record)
             handle = workflow.start_activity(
                 item.activity,
-                UndoInput(order_id=self._order.order_id),
+                UndoInput(order_id=self._order.order_id, saga=self._saga),
                 result_type=UndoResult,
                 start_to_close_timeout=UNDO_ATTEMPT_TIMEOUT,
                 schedule_to_close_timeout=UNDO_DEADLINE,

@@ -26,7 +26,7 @@ from services.common.settings import ServiceSettings
 logger = logging.getLogger(__name__)
 
 StartupHook = Callable[[Database], Awaitable[None]]
-IDEMPOTENCY_KEY = re.compile(r"^order-(?P<order_id>.+):[^:]+$")
+IDEMPOTENCY_KEY = re.compile(r"^order-(?P<order_id>[^:]+):")
 
 
 def order_of_request(scope: Scope) -> str | None:

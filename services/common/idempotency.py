@@ -7,6 +7,9 @@ response with `Idempotent-Replayed: true`; another fingerprint is answered 422
 `idempotency_key_reused`. The key is the primary key of its table: of two concurrent requests
 with one key, the second fails to insert it, rolls its work back and replays the first one's
 response. 5xx answers are never stored, so a retry after one does the work.
+
+`made_by` reads back which record a key's request created, so a compensation can find what its
+own step did and nothing else (see `services.common.listing`).
 """
 
 from __future__ import annotations
@@ -62,6 +65,16 @@ class Done:
 
 
 Work = Callable[[AsyncSession], Awaitable[Done]]
+
+
+async def made_by(session: AsyncSession, key: str) -> str | None:
+    """The id of the record the first request with `key` created: None if there was no such
+    request, or it was refused (a refusal creates nothing)."""
+    stored = await session.get(IdempotencyRecord, key)
+    if stored is None or stored.status_code >= 300 or not isinstance(stored.body, dict):
+        return None
+    record_id = stored.body.get("id")
+    return record_id if isinstance(record_id, str) else None
 
 
 def fingerprint(method: str, path: str, payload: BaseModel | None) -> str:

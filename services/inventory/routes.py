@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from orders.problems import problem_responses
 from services.common.deps import IdempotentDep, ReadSessionDep
+from services.common.listing import Limit, MadeByFilter, Offset, OrderIdFilter, list_records
 from services.inventory import reservations
 from services.inventory.models import Product, Reservation
 from services.inventory.schemas import ProductPublic, ReservationCreate, ReservationPublic
@@ -50,16 +51,21 @@ async def release_reservation(reservation_id: str, idempotent: IdempotentDep) ->
 @router.get("/reservations", response_model=list[ReservationPublic])
 async def list_reservations(
     session: ReadSessionDep,
-    order_id: str | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0, description="Skip this many, to page through."),
+    order_id: OrderIdFilter = None,
+    idempotency_key: MadeByFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[ReservationPublic]:
-    """Reservations of any status, oldest first, optionally of one order."""
-    query = select(Reservation).order_by(Reservation.created_at, Reservation.id)
-    query = query.offset(offset).limit(limit)
-    if order_id is not None:
-        query = query.where(Reservation.order_id == order_id)
-    return [ReservationPublic.model_validate(row) for row in await session.scalars(query)]
+    """Reservations of any status, oldest first: of one order, or made by one request's key."""
+    rows = await list_records(
+        session,
+        Reservation,
+        order_id=order_id,
+        idempotency_key=idempotency_key,
+        limit=limit,
+        offset=offset,
+    )
+    return [ReservationPublic.model_validate(row) for row in rows]
 
 
 @router.get(

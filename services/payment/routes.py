@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from orders.problems import problem_responses
 from services.common.deps import IdempotentDep, ReadSessionDep
+from services.common.listing import Limit, MadeByFilter, Offset, OrderIdFilter, list_records
 from services.payment import charges
 from services.payment.models import Charge
 from services.payment.schemas import ChargeCreate, ChargePublic
@@ -43,16 +43,21 @@ async def refund_charge(charge_id: str, idempotent: IdempotentDep) -> JSONRespon
 @router.get("/charges", response_model=list[ChargePublic])
 async def list_charges(
     session: ReadSessionDep,
-    order_id: str | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0, description="Skip this many, to page through."),
+    order_id: OrderIdFilter = None,
+    idempotency_key: MadeByFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[ChargePublic]:
-    """Charges of any status, oldest first, optionally of one order."""
-    query = select(Charge).order_by(Charge.created_at, Charge.id)
-    query = query.offset(offset).limit(limit)
-    if order_id is not None:
-        query = query.where(Charge.order_id == order_id)
-    return [ChargePublic.model_validate(row) for row in await session.scalars(query)]
+    """Charges of any status, oldest first: of one order, or made by one request's key."""
+    rows = await list_records(
+        session,
+        Charge,
+        order_id=order_id,
+        idempotency_key=idempotency_key,
+        limit=limit,
+        offset=offset,
+    )
+    return [ChargePublic.model_validate(row) for row in rows]
 
 
 @router.get("/charges/{charge_id}", response_model=ChargePublic, responses=problem_responses(404))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
 from orders.problems import problem_responses
 from services.common.deps import IdempotentDep, ReadSessionDep
+from services.common.listing import Limit, MadeByFilter, Offset, OrderIdFilter, list_records
 from services.shipping import shipments
 from services.shipping.models import Shipment
 from services.shipping.schemas import ShipmentCreate, ShipmentPublic
@@ -43,16 +43,21 @@ async def cancel_shipment(shipment_id: str, idempotent: IdempotentDep) -> JSONRe
 @router.get("/shipments", response_model=list[ShipmentPublic])
 async def list_shipments(
     session: ReadSessionDep,
-    order_id: str | None = None,
-    limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0, description="Skip this many, to page through."),
+    order_id: OrderIdFilter = None,
+    idempotency_key: MadeByFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[ShipmentPublic]:
-    """Shipments of any status, oldest first, optionally of one order."""
-    query = select(Shipment).order_by(Shipment.created_at, Shipment.id)
-    query = query.offset(offset).limit(limit)
-    if order_id is not None:
-        query = query.where(Shipment.order_id == order_id)
-    return [ShipmentPublic.model_validate(row) for row in await session.scalars(query)]
+    """Shipments of any status, oldest first: of one order, or made by one request's key."""
+    rows = await list_records(
+        session,
+        Shipment,
+        order_id=order_id,
+        idempotency_key=idempotency_key,
+        limit=limit,
+        offset=offset,
+    )
+    return [ShipmentPublic.model_validate(row) for row in rows]
 
 
 @router.get(

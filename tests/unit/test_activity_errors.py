@@ -71,6 +71,30 @@ async def test_reserve_sends_the_idempotency_key_and_returns_the_priced_reservat
     assert json.loads(seen[0].content)["items"] == [{"sku": "WIDGET-1", "quantity": 2}]
 
 
+async def test_a_sagas_calls_carry_its_name_in_their_keys_not_in_their_bodies() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.method == "GET":
+            return httpx.Response(200, json=[RESERVATION])
+        return httpx.Response(201, json=RESERVATION)
+
+    activities = InventoryActivities(http(handler))
+    saga = "0193a5b2-7c1d-7e3f-9a00-5b6c7d8e9f01"
+    await ActivityEnvironment().run(activities.reserve, RESERVE.model_copy(update={"saga": saga}))
+    await ActivityEnvironment().run(activities.release, UndoInput(order_id="o-1", saga=saga))
+
+    reserve, lookup, release = seen
+    assert reserve.headers["Idempotency-Key"] == f"order-o-1:{saga}:reserve_inventory"
+    assert "saga" not in json.loads(reserve.content)
+    assert dict(lookup.url.params) == {
+        "order_id": "o-1",
+        "idempotency_key": f"order-o-1:{saga}:reserve_inventory",
+    }
+    assert release.headers["Idempotency-Key"] == f"order-o-1:{saga}:release_inventory:res_1"
+
+
 @pytest.mark.parametrize(
     ("response", "error_type", "detail_key", "detail"),
     [
@@ -157,7 +181,7 @@ async def test_undo_releases_only_live_records_and_tolerates_none() -> None:
         InventoryActivities(http(handler)).release, UndoInput(order_id="o-1")
     )
     assert result.undone == ["res_2"]
-    assert posted == ["/reservations/res_2/release order-o-1:release_inventory"]
+    assert posted == ["/reservations/res_2/release order-o-1:release_inventory:res_2"]
 
     nothing = PaymentActivities(http(lambda _: httpx.Response(200, json=[])))
     result = await ActivityEnvironment().run(nothing.refund, UndoInput(order_id="o-1"))
