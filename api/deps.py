@@ -15,6 +15,7 @@ from api.auth.rate_limit import RateLimiter
 from api.auth.scopes import Principal, Scope
 from api.metrics import RequestMetrics
 from api.temporal import TemporalGateway
+from api.waiting import Watches
 from orders.problems import ProblemError
 from orders.settings import Settings
 
@@ -38,6 +39,11 @@ async def _gateway(request: Request) -> TemporalGateway:
 async def _metrics(request: Request) -> RequestMetrics:
     metrics: RequestMetrics = request.app.state.metrics
     return metrics
+
+
+async def _watches(request: Request) -> Watches:
+    watches: Watches = request.app.state.watches
+    return watches
 
 
 async def _client(gateway: Annotated[TemporalGateway, Depends(_gateway)]) -> Client:
@@ -77,6 +83,7 @@ def requires(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 GatewayDep = Annotated[TemporalGateway, Depends(_gateway)]
 ClientDep = Annotated[Client, Depends(_client)]
+WatchesDep = Annotated[Watches, Depends(_watches)]
 PlacerDep = Annotated[Principal, Depends(requires(Scope.PLACE))]
 ReaderDep = Annotated[Principal, Depends(requires(Scope.READ))]
 CancellerDep = Annotated[Principal, Depends(requires(Scope.CANCEL))]

@@ -16,6 +16,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.metrics import RequestMetrics, RequestMetricsMiddleware
 from api.routes import health, orders
 from api.temporal import TemporalGateway
+from api.waiting import Watches
 from orders.logs import OrderContextMiddleware
 from orders.problems import install_problem_handlers
 from orders.settings import Settings, get_settings
@@ -51,6 +52,7 @@ def create_app(
     app = FastAPI(title="hybrid-orders", version="0.1.0", description=DESCRIPTION)
     app.state.settings = settings
     app.state.temporal = TemporalGateway(settings, client)
+    app.state.watches = Watches(settings.api_max_wait_seconds)
     app.state.authenticator = Authenticator(auth)
     app.state.rate_limiter = RateLimiter(auth.api_rate_limit_per_second, auth.api_rate_limit_burst)
     app.state.metrics = RequestMetrics()

@@ -1,19 +1,20 @@
 """Submitting an order: the order id is the idempotency key of the submission.
 
 The same id with the same content is the same order (200 with its state); with other content it
-is a conflict (409). Temporal enforces the first half — one workflow per id, ever — and the
-content's fingerprint, kept in the workflow's memo and checked by its `settled` update, the second.
+is a conflict (409). Temporal enforces the first half — one workflow per id while it is retained
+— and the content's fingerprint, kept in the workflow's memo and checked by its `settled` update,
+the second. A caller that waits (`?wait=`) shares one bounded `settled` update with the others
+waiting on the order (`api.waiting`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import logging
 import time
 import uuid
-from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import timedelta
+from typing import Any
 
 from opentelemetry import trace
 from temporalio.client import (
@@ -33,7 +34,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from api.schemas import OrderCreate, OrderPublic
 from api.temporal import RPC_TIMEOUT, rpc_errors
-from api.views import describe, from_state, order_view
+from api.views import QUICK_QUERY, describe, from_state, order_view
+from api.waiting import TooManyWatches, Watches
 from orders.logs import bind_order
 from orders.models import OrderInput, OrderState, OrderStatus, SettledRequest, order_fingerprint
 from orders.problems import ProblemError
@@ -43,7 +45,7 @@ from orders.temporal import CUSTOMER_ID, ORDER_STATUS, workflow_id
 from workflows.details import describe_lines
 from workflows.order import ORDER_CONFLICT, OrderWorkflow
 
-T = TypeVar("T")
+log = logging.getLogger("orders.api")
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def _received(order: OrderInput) -> OrderState:
 
 
 async def submit(
-    client: Client, settings: Settings, body: OrderCreate, wait: float | None
+    client: Client, settings: Settings, watches: Watches, body: OrderCreate, wait: float | None
 ) -> Submitted:
     order = body.to_input(
         body.order_id or uuid.uuid4().hex, local_activities=settings.local_activities
@@ -117,8 +119,12 @@ async def submit(
     trace.get_current_span().set_attribute(ORDER_ID_ATTRIBUTE, order.order_id)
     if wait is not None:
         return await _submit_and_wait(
-            client, settings, order, min(wait, settings.api_max_wait_seconds)
+            client, settings, watches, order, min(wait, settings.api_max_wait_seconds)
         )
+    return await _submit(client, settings, order)
+
+
+async def _submit(client: Client, settings: Settings, order: OrderInput) -> Submitted:
     async with rpc_errors():
         try:
             await client.start_workflow(
@@ -141,44 +147,45 @@ async def _existing(client: Client, settings: Settings, order: OrderInput) -> Su
 
 
 async def _submit_and_wait(
-    client: Client, settings: Settings, order: OrderInput, wait: float
+    client: Client, settings: Settings, watches: Watches, order: OrderInput, wait: float
 ) -> Submitted:
-    """Start (or join) the order and wait for it to settle, in one round trip to Temporal."""
-    deadline = time.monotonic() + wait
-    start = WithStartWorkflowOperation(
-        OrderWorkflow.run,
-        order,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        **start_options(order, settings),
-    )
+    """Start (or join) the order and wait for it to settle, sharing this process's one
+    `settled` update for the order with every other caller waiting on it."""
+    fingerprint = order_fingerprint(order)
+
+    async def update(update_id: str, seconds: float) -> OrderState:
+        start = WithStartWorkflowOperation(
+            OrderWorkflow.run,
+            order,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            **start_options(order, settings),
+        )
+        handle = await client.start_update_with_start_workflow(
+            OrderWorkflow.settled,
+            SettledRequest(fingerprint=fingerprint, wait_seconds=seconds),
+            id=update_id,
+            start_workflow_operation=start,
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            rpc_timeout=RPC_TIMEOUT,
+        )
+        return await handle.result(rpc_timeout=RPC_TIMEOUT + timedelta(seconds=seconds))
+
     async with rpc_errors():
         try:
-            update = await client.start_update_with_start_workflow(
-                OrderWorkflow.settled,
-                SettledRequest(fingerprint=order_fingerprint(order)),
-                start_workflow_operation=start,
-                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-                rpc_timeout=RPC_TIMEOUT,
-            )
-            state = await _within(update.result(), deadline - time.monotonic())
+            state = await watches.wait(order.order_id, fingerprint, time.monotonic() + wait, update)
+        except TooManyWatches:
+            return await _submit(client, settings, order)  # answered at once: bounded
         except WorkflowAlreadyStartedError:
             return await _existing(client, settings, order)  # closed already: no update to run
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            # No worker took the update in time. The start, if it was needed, is durable.
+            log.warning("order %s: no worker answered the wait", order.order_id)
+            state = None
         except WorkflowUpdateFailedError as exc:
             if isinstance(exc.cause, ApplicationError) and exc.cause.type == ORDER_CONFLICT:
                 raise conflict(order.order_id) from exc
             raise
     if state is None:
-        return Submitted(await order_view(client, settings, order.order_id), 202)
+        view = await order_view(client, settings, order.order_id, query_timeout=QUICK_QUERY)
+        return Submitted(view, 202)
     return Submitted(from_state(state, settings, client.namespace), 200)
-
-
-async def _within(result: Coroutine[Any, Any, T], seconds: float) -> T | None:
-    """`result` if it comes within `seconds`, else None (and stop waiting for it)."""
-    task = asyncio.ensure_future(result)
-    done, _ = await asyncio.wait({task}, timeout=max(seconds, 0))
-    if task in done:
-        return task.result()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        await task
-    return None

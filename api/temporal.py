@@ -26,12 +26,39 @@ UNAVAILABLE = frozenset(
 )
 
 
+RETRY_AFTER_SECONDS = 2
+"""What a 503 tells a client to wait before it tries again."""
+
+
 def temporal_unavailable(reason: str) -> ProblemError:
     return ProblemError(
         503,
         "temporal_unavailable",
         "Temporal is unavailable",
         f"The order service cannot reach Temporal right now ({reason}). Try again shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def order_busy() -> ProblemError:
+    return ProblemError(
+        503,
+        "order_busy",
+        "Order busy",
+        "Temporal is handling as many requests for this order as it admits at once. "
+        "Try again shortly; nothing was changed.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def worker_unavailable(what: str) -> ProblemError:
+    return ProblemError(
+        503,
+        "worker_unavailable",
+        "No worker answered",
+        f"No order worker took the {what} in time: it may still take effect once one does. "
+        "Try again shortly; trying again is safe.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
@@ -59,11 +86,16 @@ class TemporalGateway:
 
 @asynccontextmanager
 async def rpc_errors() -> AsyncIterator[None]:
-    """Turn Temporal's transport failures into a 503 problem, never a stack trace."""
+    """Turn Temporal's transport failures and refusals for load into a 503 problem with
+    `Retry-After`, never a stack trace."""
     try:
         yield
     except RPCError as exc:
         if exc.status in UNAVAILABLE:
             log.warning("Temporal call failed: %s", exc)
             raise temporal_unavailable(exc.status.name.lower()) from exc
+        if exc.status is RPCStatusCode.RESOURCE_EXHAUSTED:
+            # The server's per-workflow limits (10 updates in flight) or its own rate limits.
+            log.warning("Temporal refused for load: %s", exc)
+            raise order_busy() from exc
         raise

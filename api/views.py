@@ -28,6 +28,8 @@ from orders.temporal import CUSTOMER_ID, ORDER_STATUS, ORDER_TOTAL, workflow_id
 from workflows.order import OrderWorkflow
 
 QUERY_TIMEOUT = timedelta(seconds=5)
+QUICK_QUERY = timedelta(seconds=2)
+"""For the view a waiting caller gets when its wait is up: its answer is already due."""
 WORKFLOW_ID_PREFIX = "order-"
 
 
@@ -77,6 +79,8 @@ async def order_view(
     settings: Settings,
     order_id: str,
     description: WorkflowExecutionDescription | None = None,
+    *,
+    query_timeout: timedelta = QUERY_TIMEOUT,
 ) -> OrderPublic:
     """The order's state from its workflow: queried while it runs, its result once it closed.
 
@@ -91,7 +95,7 @@ async def order_view(
             if description.status is WorkflowExecutionStatus.COMPLETED:
                 state = await handle.result(rpc_timeout=RPC_TIMEOUT)
             elif description.status is WorkflowExecutionStatus.RUNNING:
-                state = await handle.query(OrderWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+                state = await handle.query(OrderWorkflow.status, rpc_timeout=query_timeout)
             else:
                 return await from_description(description, settings, client.namespace)
         except (WorkflowQueryFailedError, RPCError):

@@ -154,10 +154,18 @@ class OrderState(BaseModel):
     )
 
 
+MAX_SETTLED_WAIT_SECONDS = 600.0
+"""The longest a `settled` update may wait: each one holds one of the server's 10 update slots
+of the order for as long as it waits."""
+
+
 class SettledRequest(BaseModel):
     """Wait for the critical path to settle; `fingerprint` must match the running order's."""
 
     fingerprint: str
+    wait_seconds: float | None = Field(default=None, gt=0, le=MAX_SETTLED_WAIT_SECONDS)
+    """Answer with the state as it stands once this much time has passed unsettled. None (the
+    callers from before the bound) waits until the order settles."""
 
 
 class CancelRequest(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -81,8 +82,9 @@ class OrderWorkflow:
 
     - Query `status` -> `OrderState`: status, steps, compensations (in the order they ran), failure.
     - Update `settled(SettledRequest)` -> `OrderState` once the critical path has settled (completed
-      or compensated); rejected (`OrderConflict`) when the fingerprint is another order's, so that
-      update-with-start on a reused order id never attaches to a different order.
+      or compensated), or as it stands when the request's `wait_seconds` have passed; rejected
+      (`OrderConflict`) when the fingerprint is another order's, so that update-with-start on a
+      reused order id never attaches to a different order.
     - Update `cancel(CancelRequest)` -> `CancelResult`: rejected (`CancelRejected`) once the order
       is settled or already failing; accepted, the step in flight settles and then everything
       done so far is undone, and the order ends `CANCELLED`. A Temporal cancellation of the
@@ -242,7 +244,16 @@ class OrderWorkflow:
 
     @workflow.update
     async def settled(self, request: SettledRequest) -> OrderState:
-        await workflow.wait_condition(lambda: self._state.status.is_terminal)
+        if request.wait_seconds is None or self._state.status.is_terminal:
+            await workflow.wait_condition(lambda: self._state.status.is_terminal)
+        else:
+            # Bounded: a caller gone for good must not hold one of the order's update slots.
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._state.status.is_terminal,
+                    timeout=request.wait_seconds,
+                    timeout_summary="a caller's wait",
+                )
         return self._state
 
     @settled.validator

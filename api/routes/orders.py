@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CancellerDep, ClientDep, PlacerDep, ReaderDep, SettingsDep
+from api.deps import CancellerDep, ClientDep, PlacerDep, ReaderDep, SettingsDep, WatchesDep
 from api.schemas import CancelAccepted, CancelCreate, OrderCreate, OrderPage, OrderPublic
 from api.submission import submit
-from api.temporal import RPC_TIMEOUT, rpc_errors
+from api.temporal import RPC_TIMEOUT, rpc_errors, worker_unavailable
 from api.views import describe, links, order_page, order_view, owned_description
 from orders.models import CancelRequest, OrderStatus
 from orders.problems import ProblemError, problem_responses
@@ -20,6 +25,8 @@ from orders.temporal import ORDER_STATUS, workflow_id
 from workflows.order import CANCEL_REJECTED, OrderWorkflow
 
 router = APIRouter(prefix="/orders", tags=["orders"])
+
+CANCEL_UPDATE_ID = "cancel"
 
 OrderIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
@@ -39,6 +46,7 @@ async def place_order(
     principal: PlacerDep,
     client: ClientDep,
     settings: SettingsDep,
+    watches: WatchesDep,
     wait: Annotated[
         float | None,
         Query(gt=0, description="Seconds to wait for the order to complete or be compensated."),
@@ -52,7 +60,7 @@ async def place_order(
             "Order for another customer",
             "customer_id must be the customer your credentials belong to.",
         )
-    submitted = await submit(client, settings, body, wait)
+    submitted = await submit(client, settings, watches, body, wait)
     response.status_code = submitted.status_code
     response.headers["Location"] = submitted.order.links.self
     return submitted.order
@@ -108,14 +116,20 @@ async def cancel_order(
     body: Annotated[CancelCreate | None, Body()] = None,
 ) -> CancelAccepted:
     """Cancel an order in flight (scope orders:cancel): what it did is undone; it ends CANCELLED."""
-    await owned_description(client, order_id, principal)
+    description = await owned_description(client, order_id, principal)
+    if description.status is not WorkflowExecutionStatus.RUNNING:
+        raise settled_for_good(order_id, description)
     handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(order_id))
     request = CancelRequest(reason=(body or CancelCreate()).reason)
     async with rpc_errors():
         try:
+            # One id for every cancel of the order: a retry, or a cancel sent while an earlier
+            # one still waits for a worker, joins it instead of taking another update slot.
             accepted = await handle.execute_update(
-                OrderWorkflow.cancel, request, rpc_timeout=RPC_TIMEOUT
+                OrderWorkflow.cancel, request, id=CANCEL_UPDATE_ID, rpc_timeout=RPC_TIMEOUT
             )
+        except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+            raise worker_unavailable("cancel") from exc
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == CANCEL_REJECTED:
@@ -126,17 +140,20 @@ async def cancel_order(
         except RPCError as exc:
             if exc.status is not RPCStatusCode.NOT_FOUND:
                 raise
-            # Unknown order (404 from describe), or its workflow has closed: settled for good.
-            description = await describe(client, order_id)
-            status = description.typed_search_attributes.get(ORDER_STATUS) or "closed"
-            raise ProblemError(
-                409,
-                "cannot_cancel",
-                "Order cannot be cancelled",
-                f"order {order_id} is {status}; it can no longer be cancelled",
-            ) from exc
+            # Its workflow closed since it was described: settled for good.
+            raise settled_for_good(order_id, await describe(client, order_id)) from exc
     return CancelAccepted(
         order_id=order_id,
         status=accepted.status,
         links=links(settings, client.namespace, order_id),
+    )
+
+
+def settled_for_good(order_id: str, description: WorkflowExecutionDescription) -> ProblemError:
+    status = description.typed_search_attributes.get(ORDER_STATUS) or "closed"
+    return ProblemError(
+        409,
+        "cannot_cancel",
+        "Order cannot be cancelled",
+        f"order {order_id} is {status}; it can no longer be cancelled",
     )
