@@ -3,12 +3,15 @@
 The same id with the same content is the same order (200 with its state); with other content it
 is a conflict (409). Temporal enforces the first half — one workflow per id while it is retained
 — and the content's fingerprint, kept in the workflow's memo and checked by its `settled` update,
-the second. A caller that waits (`?wait=`) shares one bounded `settled` update with the others
-waiting on the order (`api.waiting`).
+the second. A body without an id may name its order by an `Idempotency-Key` instead (the IETF
+httpapi draft's header): the key and the customer make the id, so a retried request places
+nothing twice, and the same key with another body is a 422. A caller that waits (`?wait=`)
+shares one bounded `settled` update with the others waiting on the order (`api.waiting`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -53,15 +56,44 @@ class Submitted:
     order: OrderPublic
     status_code: int
     """202 while the order runs (accepted), 200 for an order that existed or has settled."""
+    replayed: bool = False
+    """The order had been placed before: this answer is a resubmission's."""
 
 
-def conflict(order_id: str) -> ProblemError:
-    return ProblemError(
-        409,
-        "order_conflict",
-        "Order id already used",
-        f"Order {order_id!r} exists with other content; use a new order_id.",
-    )
+KEYED_ORDER_PREFIX = "key-"
+REPLAYED_HEADER = "Idempotent-Replayed"
+"""Set on the answer to a resubmission: the order had been placed before."""
+
+
+def keyed_order_id(customer_id: str, idempotency_key: str) -> str:
+    """The order id an `Idempotency-Key` names, for a body without `order_id`: one per
+    customer and key, so two customers' keys never meet."""
+    digest = hashlib.sha256(f"{customer_id}\n{idempotency_key}".encode()).hexdigest()
+    return f"{KEYED_ORDER_PREFIX}{digest[:32]}"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """An order to place, and the key that named it when the body did not."""
+
+    order: OrderInput
+    idempotency_key: str | None = None
+
+    def conflict(self) -> ProblemError:
+        if self.idempotency_key is not None:
+            return ProblemError(
+                422,
+                "idempotency_key_reused",
+                "Idempotency key reused",
+                f"Idempotency-Key {self.idempotency_key!r} was first sent with another order; "
+                "send a new key for a new order.",
+            )
+        return ProblemError(
+            409,
+            "order_conflict",
+            "Order id already used",
+            f"Order {self.order.order_id!r} exists with other content; use a new order_id.",
+        )
 
 
 def start_options(order: OrderInput, settings: Settings) -> dict[str, Any]:
@@ -110,21 +142,38 @@ def _received(order: OrderInput) -> OrderState:
 
 
 async def submit(
-    client: Client, settings: Settings, watches: Watches, body: OrderCreate, wait: float | None
+    client: Client,
+    settings: Settings,
+    watches: Watches,
+    body: OrderCreate,
+    wait: float | None,
+    idempotency_key: str | None = None,
 ) -> Submitted:
-    order = body.to_input(
-        body.order_id or uuid.uuid4().hex, local_activities=settings.local_activities
-    )
+    """Place `body`; its id is its own `order_id`, else the one its key names, else a new one."""
+    if body.order_id is not None:
+        placement = Placement(
+            body.to_input(body.order_id, local_activities=settings.local_activities)
+        )
+    elif idempotency_key is not None:
+        order_id = keyed_order_id(body.customer_id, idempotency_key)
+        order = body.to_input(order_id, local_activities=settings.local_activities)
+        placement = Placement(order, idempotency_key)
+    else:
+        placement = Placement(
+            body.to_input(uuid.uuid4().hex, local_activities=settings.local_activities)
+        )
+    order = placement.order
     bind_order(order.order_id)
     trace.get_current_span().set_attribute(ORDER_ID_ATTRIBUTE, order.order_id)
     if wait is not None:
         return await _submit_and_wait(
-            client, settings, watches, order, min(wait, settings.api_max_wait_seconds)
+            client, settings, watches, placement, min(wait, settings.api_max_wait_seconds)
         )
-    return await _submit(client, settings, order)
+    return await _submit(client, settings, placement)
 
 
-async def _submit(client: Client, settings: Settings, order: OrderInput) -> Submitted:
+async def _submit(client: Client, settings: Settings, placement: Placement) -> Submitted:
+    order = placement.order
     async with rpc_errors():
         try:
             await client.start_workflow(
@@ -135,22 +184,26 @@ async def _submit(client: Client, settings: Settings, order: OrderInput) -> Subm
                 **start_options(order, settings),
             )
         except WorkflowAlreadyStartedError:
-            return await _existing(client, settings, order)
+            return await _existing(client, settings, placement)
     return Submitted(from_state(_received(order), settings, client.namespace), 202)
 
 
-async def _existing(client: Client, settings: Settings, order: OrderInput) -> Submitted:
+async def _existing(client: Client, settings: Settings, placement: Placement) -> Submitted:
+    order = placement.order
     description = await describe(client, order.order_id)
     if await description.memo_value("fingerprint", default=None) != order_fingerprint(order):
-        raise conflict(order.order_id)
-    return Submitted(await order_view(client, settings, order.order_id, description), 200)
+        raise placement.conflict()
+    return Submitted(
+        await order_view(client, settings, order.order_id, description), 200, replayed=True
+    )
 
 
 async def _submit_and_wait(
-    client: Client, settings: Settings, watches: Watches, order: OrderInput, wait: float
+    client: Client, settings: Settings, watches: Watches, placement: Placement, wait: float
 ) -> Submitted:
     """Start (or join) the order and wait for it to settle, sharing this process's one
     `settled` update for the order with every other caller waiting on it."""
+    order = placement.order
     fingerprint = order_fingerprint(order)
 
     async def update(update_id: str, seconds: float) -> OrderState:
@@ -174,16 +227,16 @@ async def _submit_and_wait(
         try:
             state = await watches.wait(order.order_id, fingerprint, time.monotonic() + wait, update)
         except TooManyWatches:
-            return await _submit(client, settings, order)  # answered at once: bounded
+            return await _submit(client, settings, placement)  # answered at once: bounded
         except WorkflowAlreadyStartedError:
-            return await _existing(client, settings, order)  # closed already: no update to run
+            return await _existing(client, settings, placement)  # closed: no update to run
         except WorkflowUpdateRPCTimeoutOrCancelledError:
             # No worker took the update in time. The start, if it was needed, is durable.
             log.warning("order %s: no worker answered the wait", order.order_id)
             state = None
         except WorkflowUpdateFailedError as exc:
             if isinstance(exc.cause, ApplicationError) and exc.cause.type == ORDER_CONFLICT:
-                raise conflict(order.order_id) from exc
+                raise placement.conflict() from exc
             raise
     if state is None:
         view = await order_view(client, settings, order.order_id, query_timeout=QUICK_QUERY)

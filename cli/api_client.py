@@ -5,13 +5,19 @@ commands turn into a one-line message and an exit code:
 
     CliError
     ├── Unreachable   no answer: connection refused, timed out or cut off   (exit 2)
+    │   └── MaybeLanded   sent, but no answer came: it may have taken effect
     └── ApiError      a non-2xx answer, an RFC 9457 problem when it is ours  (exit 1)
+
+`place` and `cancel` try a request again, with the same `Idempotency-Key`, when its answer was
+lost or the API answered 503 with `Retry-After`: retrying either is safe.
 
 Every client takes an optional `httpx` transport, so tests drive them with `MockTransport`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import quote
@@ -22,6 +28,10 @@ from cli.credentials import API_KEY_HINT, SERVICE_TOKEN_HINT, bearer
 
 CALL_TIMEOUT_SECONDS = 10.0
 """One call; `place` with `wait` gets that much longer."""
+ATTEMPTS = 3
+"""Tries of a request that may have landed (a timeout, a cut connection) or that the API asked to
+retry (503 with `Retry-After`): safe, as `place` sends one `Idempotency-Key` on all of them."""
+MAX_RETRY_AFTER_SECONDS = 5.0
 
 
 class CliError(Exception):
@@ -51,12 +61,15 @@ class ApiError(CliError):
         detail: str,
         errors: list[FieldError] | None = None,
         title: str = "",
+        retry_after: float | None = None,
     ) -> None:
         self.status = status
         self.code = code
         self.detail = detail
         self.errors = errors or []
         self.title = title
+        self.retry_after = retry_after
+        """Seconds the server asked to wait before trying again (`Retry-After`), if it did."""
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -87,7 +100,19 @@ class ApiError(CliError):
             detail=str(body.get("detail") or body.get("title") or response.reason_phrase),
             errors=errors,
             title=str(body.get("title", "")),
+            retry_after=_seconds(response.headers.get("Retry-After")),
         )
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    try:
+        return None if retry_after is None else max(float(retry_after), 0.0)
+    except ValueError:
+        return None  # an HTTP date: not one of ours
+
+
+class MaybeLanded(Unreachable):
+    """The request was sent, but its answer never came: it may have taken effect."""
 
 
 class _Http:
@@ -128,7 +153,7 @@ class _Http:
                 f"cannot reach {self.what} at {self.base_url}: is `make dev` running?"
             ) from exc
         except httpx.TransportError as exc:
-            raise Unreachable(
+            raise MaybeLanded(
                 f"{self.what} at {self.base_url} did not answer {method} {path}: "
                 f"{type(exc).__name__}"
             ) from exc
@@ -159,24 +184,48 @@ class ApiClient(_Http):
     what = "the API"
     hint = API_KEY_HINT
 
-    async def place(self, body: dict[str, Any], *, wait: float | None = None) -> dict[str, Any]:
-        """POST /orders; with `wait`, the order as it stands when it settled or `wait` ran out."""
+    async def place(
+        self, body: dict[str, Any], *, wait: float | None = None, key: str | None = None
+    ) -> dict[str, Any]:
+        """POST /orders; with `wait`, the order as it stands when it settled or `wait` ran out.
+
+        Sent with an `Idempotency-Key` (`key`, or a new one), tried again with the same key when
+        the answer was lost or the API asked to retry: one order, however many tries.
+        """
+        headers = {"Idempotency-Key": key or str(uuid.uuid4())}
         if not wait:
-            return await self.json("POST", "/orders", json=body)
-        return await self.json(
+            return await self._retried("POST", "/orders", json=body, headers=headers)
+        return await self._retried(
             "POST",
             "/orders",
             json=body,
+            headers=headers,
             params={"wait": wait},
             timeout=CALL_TIMEOUT_SECONDS + wait,
         )
+
+    async def _retried(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self.json(method, path, **kwargs)
+            except MaybeLanded:
+                if attempt == ATTEMPTS:
+                    raise
+                delay = 0.5 * attempt
+            except ApiError as exc:
+                if exc.status != 503 or exc.retry_after is None or attempt == ATTEMPTS:
+                    raise
+                delay = min(exc.retry_after, MAX_RETRY_AFTER_SECONDS)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # the last attempt returns or raises
 
     async def get(self, order_id: str) -> dict[str, Any]:
         return await self.json("GET", f"/orders/{quote(order_id, safe='')}")
 
     async def cancel(self, order_id: str, reason: str | None = None) -> dict[str, Any]:
+        """POST /orders/{id}/cancel, tried again like `place`: every cancel of an order is one."""
         body = {} if reason is None else {"reason": reason}
-        return await self.json("POST", f"/orders/{quote(order_id, safe='')}/cancel", json=body)
+        return await self._retried("POST", f"/orders/{quote(order_id, safe='')}/cancel", json=body)
 
 
 class FaultsClient(_Http):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from temporalio.client import (
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import CancellerDep, ClientDep, PlacerDep, ReaderDep, SettingsDep, WatchesDep
 from api.schemas import CancelAccepted, CancelCreate, OrderCreate, OrderPage, OrderPublic
-from api.submission import submit
+from api.submission import REPLAYED_HEADER, submit
 from api.temporal import RPC_TIMEOUT, rpc_errors, worker_unavailable
 from api.views import describe, links, order_page, order_view, owned_description
 from orders.models import CancelRequest, OrderStatus
@@ -29,6 +29,22 @@ router = APIRouter(prefix="/orders", tags=["orders"])
 CANCEL_UPDATE_ID = "cancel"
 
 OrderIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[\x21-\x7e]{1,255}$",
+        description=(
+            "Makes a body without `order_id` safe to retry: the same key and body place one "
+            "order, answered again on every retry; the same key with another body is a 422 "
+            "`idempotency_key_reused`. A key names an order of its customer for as long as "
+            "Temporal retains the order's workflow (the namespace's retention, 30 days by "
+            "default). A body with `order_id` is already safe to retry: its id is the key."
+        ),
+    ),
+]
 
 
 @router.post(
@@ -47,6 +63,7 @@ async def place_order(
     client: ClientDep,
     settings: SettingsDep,
     watches: WatchesDep,
+    idempotency_key: IdempotencyKeyHeader = None,
     wait: Annotated[
         float | None,
         Query(gt=0, description="Seconds to wait for the order to complete or be compensated."),
@@ -60,9 +77,11 @@ async def place_order(
             "Order for another customer",
             "customer_id must be the customer your credentials belong to.",
         )
-    submitted = await submit(client, settings, watches, body, wait)
+    submitted = await submit(client, settings, watches, body, wait, idempotency_key)
     response.status_code = submitted.status_code
     response.headers["Location"] = submitted.order.links.self
+    if submitted.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
     return submitted.order
 
 

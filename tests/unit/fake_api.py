@@ -51,12 +51,19 @@ def step(name: str, outcome: str = "succeeded", detail: str | None = None) -> di
     }
 
 
-def problem(status: int, code: str, detail: str, **extensions: Any) -> httpx.Response:
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> httpx.Response:
     body = {"type": f"urn:hybrid-orders:problem:{code}", "title": "Problem", "status": status}
     return httpx.Response(
         status,
         json={**body, "detail": detail, "code": code, **extensions},
-        headers={"content-type": "application/problem+json"},
+        headers={"content-type": "application/problem+json", **(headers or {})},
     )
 
 

@@ -102,6 +102,58 @@ def test_place_count_places_each_order_and_counts_them_per_status(fake: Fake) ->
     assert all(f"o-{n}" in result.stdout for n in range(1, 6))
 
 
+def test_place_sends_a_key_and_retries_a_lost_answer_with_it(fake: Fake) -> None:
+    lost = iter([True, False])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if next(lost):
+            raise httpx.ReadTimeout("lost", request=request)
+        return httpx.Response(202, json=order("RECEIVED"))
+
+    fake.handler = answer
+    result = orders("place", "--wait", "0")
+
+    assert_clean_exit(result, 0)
+    keys = [request.headers["Idempotency-Key"] for request in fake.requests]
+    assert len(keys) == 2 and keys[0] == keys[1] and len(keys[0]) >= 32
+
+
+def test_place_retries_a_503_with_retry_after_under_the_same_key(fake: Fake) -> None:
+    answers = iter(
+        [
+            problem(503, "order_busy", "Try again shortly.", headers={"Retry-After": "0"}),
+            httpx.Response(200, json=order()),
+        ]
+    )
+    fake.handler = lambda request: next(answers)
+
+    result = orders("place")
+
+    assert_clean_exit(result, 0)
+    assert len({request.headers["Idempotency-Key"] for request in fake.requests}) == 1
+    assert len(fake.requests) == 2
+
+
+def test_place_gives_up_after_its_tries_and_says_why(fake: Fake) -> None:
+    fake.handler = lambda request: problem(
+        503, "worker_unavailable", "No order worker took it.", headers={"Retry-After": "0"}
+    )
+
+    result = orders("place")
+
+    assert_clean_exit(result, 1)
+    assert len(fake.requests) == 3
+    assert result.stderr.strip() == "error: No order worker took it."
+
+
+def test_each_order_of_a_batch_has_a_key_of_its_own(fake: Fake) -> None:
+    fake.handler = lambda request: httpx.Response(200, json=order())
+    result = orders("place", "--count", "4")
+
+    assert_clean_exit(result, 0)
+    assert len({request.headers["Idempotency-Key"] for request in fake.requests}) == 4
+
+
 def test_place_count_reports_the_orders_the_api_refused_and_exits_1(fake: Fake) -> None:
     def answer(request: httpx.Request) -> httpx.Response:
         if len(fake.requests) % 2:
