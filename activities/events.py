@@ -50,7 +50,9 @@ class EventActivities:
                     await provision_streams(js, self._replicas)
                 except (OSError, nats.errors.Error) as exc:
                     await self.close()
-                    raise ParticipantUnavailable(f"NATS unreachable at {self._url}: {exc}") from exc
+                    raise ParticipantUnavailable(
+                        f"NATS unreachable at {self._url}: {exc}"
+                    ) from None
                 self._js = js
             return self._js
 
@@ -85,6 +87,6 @@ class EventActivities:
                     headers={MSG_ID: event.id, TRACEPARENT: traceparent},
                 )
             except nats.errors.Error as exc:
-                raise ParticipantUnavailable(f"publish of {event.id} failed: {exc!r}") from exc
+                raise ParticipantUnavailable(f"publish of {event.id} failed: {exc!r}") from None
         log.info("order %s: published %s as seq %s", event.subject, event.type, ack.seq)
         return PublishResult(event_id=event.id, stream_seq=ack.seq, duplicate=bool(ack.duplicate))

@@ -22,6 +22,9 @@ from orders.errors import ContractViolation, ParticipantUnavailable, Rejection
 # 401/403 mean the fleet's service token is wrong (being rotated, mistyped): the order is not at
 # fault, so retry until an operator fixes it rather than fail the order.
 RETRYABLE_STATUS = frozenset({401, 403, 408, 425, 429})
+# How much of an exception's text or a participant's problem a failure's message quotes: the
+# server keeps a retrying step's last failure only up to a size (see `orders.failure_converter`).
+QUOTE_CHARS = 200
 
 
 def idempotency_key(
@@ -102,17 +105,19 @@ class ParticipantClient:
                 method, path, params=params, json=json, headers=headers
             )
         except httpx.TransportError as exc:
+            # From None: the message names the error, and httpx's causes (httpcore's, with
+            # their stack traces) would make the failure too big for the server to keep.
             raise ParticipantUnavailable(
-                f"{self.name} unreachable on {method} {path}: {type(exc).__name__}: {exc}"
-            ) from exc
+                f"{self.name} unreachable on {method} {path}: {_reason(exc)}"
+            ) from None
         status = response.status_code
         if status < 300:
             return response.json()
         problem = _problem(response)
         if status >= 500 or status in RETRYABLE_STATUS:
+            said = problem.get("code") or problem.get("detail") or response.reason_phrase
             raise ParticipantUnavailable(
-                f"{self.name} answered {status} on {method} {path}: "
-                f"{problem.get('code') or problem.get('detail') or response.reason_phrase}"
+                f"{self.name} answered {status} on {method} {path}: {_quote(str(said))}"
             )
         details = {
             **problem,
@@ -123,7 +128,18 @@ class ParticipantClient:
         code = str(problem.get("code", ""))
         rejection = (rejections or {}).get(code, ContractViolation)
         message = str(problem.get("detail") or problem.get("title") or f"{status} from {self.name}")
-        raise rejection(message, details)
+        raise rejection(_quote(message), details)  # the whole problem is in the details
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    """`ReadTimeout`, or `ConnectError: [Errno 111] Connection refused`."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {_quote(text)}" if text else type(exc).__name__
+
+
+def _quote(text: str) -> str:
+    """`text`, cut to `QUOTE_CHARS`: a participant's words have no bound, a failure's must."""
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…"
 
 
 def _problem(response: httpx.Response) -> dict[str, Any]:

@@ -18,9 +18,10 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.converter import DataConverter
 
 from orders.codec import CodecError, EncryptionCodec, InvalidKeys, KeyRing
+from orders.failure_converter import BoundedFailureConverter
 
 log = logging.getLogger("orders.encryption")
 
@@ -70,7 +71,8 @@ def codec(settings: CodecSettings | None = None) -> EncryptionCodec | None:
 
 
 def data_converter(settings: CodecSettings | None = None) -> DataConverter:
-    """Pydantic JSON, then AES-GCM; failure messages and stack traces encrypted too.
+    """Pydantic JSON, then AES-GCM; failure messages and stack traces encrypted too, and each
+    failure cut to the size the server keeps (`orders.failure_converter`).
 
     Raises `EncryptionNotConfigured` when there are no keys and plaintext was not chosen.
     """
@@ -83,5 +85,5 @@ def data_converter(settings: CodecSettings | None = None) -> DataConverter:
         payload_codec=payload_codec,
         # A failure's message can quote an order's data (an address a carrier refused): seal
         # it with the payloads instead of leaving it in the failure's plaintext fields.
-        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+        failure_converter_class=BoundedFailureConverter,
     )

@@ -3,7 +3,8 @@
 ```
 Exception
 ├── ParticipantUnavailable        a participant could not answer (connection error, timeout, 5xx):
-│                                 retryable, Temporal tries the activity again
+│                                 retryable, Temporal tries the activity again; no cause, no stack
+│                                 trace, so the server keeps it as the step's last failure
 └── temporalio ApplicationError
     └── Rejection                 a participant answered "no": non-retryable, the order fails
         ├── OutOfStock            inventory is short of one or more SKUs
@@ -26,7 +27,15 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 
 class ParticipantUnavailable(Exception):
-    """A participant service did not give a definite answer; calling again may succeed."""
+    """A participant service did not give a definite answer; calling again may succeed.
+
+    Raised `from None`, its message naming the participant, the call and the transport error or
+    answer: the server keeps a retrying step's last failure only up to a size limit (see
+    `orders.failure_converter`), and over it the operator would read the limit, not the reason.
+    """
+
+    send_stack_trace: ClassVar[bool] = False
+    """Raised at one place for an expected fault: its trace says nothing its message does not."""
 
 
 class Rejection(ApplicationError):
