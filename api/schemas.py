@@ -6,9 +6,25 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from orders.models import Address, Failure, LineItem, OrderInput, OrderStatus, StepRecord
+from orders.models import (
+    Address,
+    Failure,
+    Finish,
+    LineItem,
+    OrderInput,
+    OrderStatus,
+    Resolution,
+    StepRecord,
+)
 
 
 def _country(code: str) -> str:
@@ -155,6 +171,10 @@ class OrderPublic(BaseModel):
     events: list[str] = Field(
         default_factory=list, description="Ids of the events published about the order."
     )
+    resolutions: list[Resolution] = Field(
+        default_factory=list,
+        description="What operators did about the order while it was left COMPENSATION_FAILED.",
+    )
     links: OrderLinks
 
 
@@ -218,6 +238,52 @@ class CancelAccepted(BaseModel):
 
     order_id: str
     status: OrderStatus = Field(description="The status when the cancel was accepted.")
+    links: OrderLinks
+
+
+class FinishCreate(BaseModel):
+    """How an operator finishes an order left COMPENSATION_FAILED."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"action": "retry", "note": "payment's refunds work again"},
+                {"action": "by_hand", "note": "refunded in the PSP dashboard, ticket 4711"},
+            ]
+        },
+    )
+
+    action: Finish = Field(
+        description="`retry`: the workflow runs the undos left again. `by_hand`: a person did "
+        "them outside the system (say what, and where, in `note`)."
+    )
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+
+    @model_validator(mode="after")
+    def _by_hand_says_what(self) -> FinishCreate:
+        if self.action is Finish.BY_HAND and not self.note:
+            raise ValueError("a note is required with by_hand: what was done, and where")
+        return self
+
+
+class FinishAccepted(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "order_id": "A-1001",
+                    "status": "COMPENSATION_FAILED",
+                    "left_to_undo": ["refund_payment"],
+                    "links": LINKS_EXAMPLE,
+                }
+            ]
+        }
+    )
+
+    order_id: str
+    status: OrderStatus = Field(description="The status when the finish was accepted.")
+    left_to_undo: list[str]
     links: OrderLinks
 
 

@@ -227,6 +227,14 @@ class ApiClient(_Http):
         body = {} if reason is None else {"reason": reason}
         return await self._retried("POST", f"/orders/{quote(order_id, safe='')}/cancel", json=body)
 
+    async def finish(self, order_id: str, action: str, note: str) -> dict[str, Any]:
+        """POST /orders/{id}/finish: not tried again, as a finish moves the order on."""
+        return await self.json(
+            "POST",
+            f"/orders/{quote(order_id, safe='')}/finish",
+            json={"action": action, "note": note},
+        )
+
 
 class FaultsClient(_Http):
     """A participant service's `/admin/faults`."""

@@ -7,7 +7,8 @@
   cancelled, one OrderFailed or OrderCancelled, one email, no loyalty entry;
 - every settled order: each consumer applied exactly one event about it (its `/events` record,
   written in the same transaction as the effect), so one effect in each consumer;
-- COMPENSATION_FAILED: an operator must finish `left_to_undo`;
+- COMPENSATION_FAILED: an operator must finish `left_to_undo`; an undo an operator recorded as
+  done by hand is not looked for in its participant (the work was undone outside the system);
 - no reservation, charge or shipment without an order; no running order stuck.
 
 Meant for a quiet system: an order still settling, or an event not yet applied by a consumer,
@@ -25,7 +26,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from cli.evidence import AuditedOrder, Evidence, Sources, gather_evidence, settled_day
 from orders.events import EventType, subject_token
-from orders.models import OrderStatus
+from orders.models import Compensation, Finish, OrderState, OrderStatus
 
 SETTLED = {OrderStatus.COMPLETED, OrderStatus.FAILED, OrderStatus.CANCELLED}
 KINDS = {
@@ -34,6 +35,11 @@ KINDS = {
     OrderStatus.CANCELLED: EventType.ORDER_CANCELLED.kind,
 }
 UNDONE = {"inventory": "released", "payment": "refunded", "shipping": "cancelled"}
+UNDONE_BY = {
+    Compensation.RELEASE_INVENTORY: "inventory",
+    Compensation.REFUND_PAYMENT: "payment",
+    Compensation.CANCEL_SHIPMENT: "shipping",
+}
 NOUNS = {"inventory": "reservation", "payment": "charge", "shipping": "shipment"}
 
 
@@ -93,6 +99,9 @@ def _check_order(
         name = order.workflow_status.name if order.workflow_status else "unknown"
         return [bad("settled", f"workflow ended {name} without settling the order")]
     state = order.state
+    if state is not None and state.status is OrderStatus.COMPENSATION_FAILED:
+        left = ", ".join(state.left_to_undo) or "unknown"
+        return [bad("compensated", f"COMPENSATION_FAILED: an operator must finish {left}")]
     if order.workflow_status is WorkflowExecutionStatus.RUNNING:
         idle = now - order.last_transition
         if idle > stuck_after:
@@ -101,15 +110,15 @@ def _check_order(
         return []  # still moving: judged once it settles
     if state is None:
         return [bad("settled", "the workflow's result could not be read")]
-    if state.status is OrderStatus.COMPENSATION_FAILED:
-        left = ", ".join(state.left_to_undo) or "unknown"
-        return [bad("compensated", f"COMPENSATION_FAILED: an operator must finish {left}")]
     if state.status not in SETTLED:
         return [bad("settled", f"workflow closed with the order {state.status.value}")]
 
     found: list[Violation] = []
     completed = state.status is OrderStatus.COMPLETED
+    by_hand = _undone_by_hand(state)
     for service, noun in NOUNS.items():
+        if service in by_hand:
+            continue
         records = evidence.records[service].get(order.order_id, [])
         if completed:
             held = [r for r in records if r["status"] != UNDONE[service]]
@@ -137,6 +146,17 @@ def _check_order(
         if (effects := by_order.get(order.order_id, 0)) != 1:
             found.append(bad(f"{consumer} applied once", f"{effects} events applied, want 1"))
     return found
+
+
+def _undone_by_hand(state: OrderState) -> set[str]:
+    """The participants whose undo an operator recorded as done outside the system."""
+    return {
+        UNDONE_BY[Compensation(undo)]
+        for resolution in state.resolutions
+        if resolution.action is Finish.BY_HAND
+        for undo in resolution.undos
+        if undo in Compensation._value2member_map_
+    }
 
 
 def _orphans(evidence: Evidence) -> list[Violation]:

@@ -9,6 +9,7 @@ import typer
 from cli import (
     audit_command,
     codec_commands,
+    compensation_commands,
     dlq_commands,
     events_commands,
     history_commands,
@@ -51,6 +52,7 @@ def dev() -> None:
 app.command()(place_command.place)
 app.command()(order_commands.status)
 app.command()(order_commands.cancel)
+app.add_typer(compensation_commands.compensation_app, name="compensation")
 app.add_typer(dlq_commands.dlq_app, name="dlq")
 app.add_typer(events_commands.events_app, name="events")
 app.add_typer(history_commands.history_app, name="history")

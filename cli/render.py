@@ -87,13 +87,25 @@ def show_order(console: Console, order: Order, *, steps: bool = False) -> None:
         grid.add_row("undone", _records(order["compensations"]))
     if order.get("left_to_undo"):
         left = ", ".join(order["left_to_undo"])
-        grid.add_row("left to undo", Text(f"{left}: an operator must finish these", style="red"))
+        grid.add_row(
+            "left to undo",
+            Text(f"{left}: an operator must finish these (`orders compensation`)", style="red"),
+        )
+    for resolution in order.get("resolutions") or []:
+        grid.add_row("finished", Text(_resolution(resolution)))
     console.print(grid)
     ui = (order.get("links") or {}).get("temporal_ui")
     if ui:
         # Never wrapped or cut, however narrow the terminal: it is there to be copied whole.
         label = Text(f"{'temporal ui':<{LABEL_WIDTH}}  ", style="dim")
         console.print(label + Text(str(ui), style=f"link {ui}"), soft_wrap=True)
+
+
+def _resolution(resolution: dict[str, Any]) -> str:
+    what = ", ".join(resolution.get("undos") or [])
+    did = f"retried {what}" if resolution.get("action") == "retry" else f"{what} by hand"
+    note = f": {resolution['note']}" if resolution.get("note") else ""
+    return f"{did}, by {resolution.get('operator')} at {resolution.get('at')}{note}"
 
 
 def show_batch(console: Console, batch: Batch) -> None:

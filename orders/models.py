@@ -71,6 +71,15 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+class Finish(StrEnum):
+    """How an operator finishes an order left COMPENSATION_FAILED."""
+
+    RETRY = "retry"
+    """The workflow runs the undos left again."""
+    BY_HAND = "by_hand"
+    """A person did them outside the system; the order records who and why."""
+
+
 # --- the order --------------------------------------------------------------------------------
 
 
@@ -129,6 +138,16 @@ class Failure(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class Resolution(BaseModel):
+    """An operator's finish of an order left COMPENSATION_FAILED."""
+
+    action: Finish
+    operator: str
+    note: str = ""
+    undos: list[str] = Field(description="What was left to undo when the operator acted.")
+    at: datetime
+
+
 class OrderState(BaseModel):
     """What the `status` query returns and the workflow's result."""
 
@@ -152,6 +171,10 @@ class OrderState(BaseModel):
     events: list[str] = Field(
         default_factory=list, description="Ids of the events published about this order."
     )
+    resolutions: list[Resolution] = Field(
+        default_factory=list,
+        description="What operators did about an order left COMPENSATION_FAILED, in order.",
+    )
 
 
 MAX_SETTLED_WAIT_SECONDS = 600.0
@@ -170,6 +193,21 @@ class SettledRequest(BaseModel):
 
 class CancelRequest(BaseModel):
     reason: str = Field(default="customer request", max_length=500)
+
+
+class FinishRequest(BaseModel):
+    """An operator finishing an order left COMPENSATION_FAILED: `by_hand` needs a note."""
+
+    action: Finish
+    operator: NonEmpty
+    note: str = Field(default="", max_length=1000)
+
+
+class FinishResult(BaseModel):
+    order_id: str
+    status: OrderStatus
+    """The status when the finish was accepted: the undos run next, or the order settles."""
+    left_to_undo: list[str]
 
 
 class CancelResult(BaseModel):

@@ -16,10 +16,12 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from orders.models import (
         Compensation,
+        Finish,
         LineItem,
         OrderState,
         OrderStatus,
         Outcome,
+        Resolution,
         StepRecord,
         format_money,
     )
@@ -100,7 +102,16 @@ def current_details(
             lines.append(f"- Compensations left: {', '.join(undos_left) or 'none'}")
     if state.left_to_undo:
         lines.append(f"- **Left for an operator:** {', '.join(state.left_to_undo)}")
+    lines.extend(f"- {_resolution(resolution)}" for resolution in state.resolutions)
     return "\n".join(lines)
+
+
+def _resolution(resolution: Resolution) -> str:
+    """`Operator key:ab12 finished refund_payment by hand, 2026-12-03 10:00:00 UTC: "…"`."""
+    what = ", ".join(resolution.undos)
+    did = f"retried {what}" if resolution.action is Finish.RETRY else f"finished {what} by hand"
+    note = f': "{resolution.note}"' if resolution.note else ""
+    return f"Operator {resolution.operator} {did}, {resolution.at:%Y-%m-%d %H:%M:%S} UTC{note}"
 
 
 def _records(records: Sequence[StepRecord], *, failed_detail: bool = True) -> str:

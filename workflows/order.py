@@ -19,6 +19,9 @@ with workflow.unsafe.imports_passed_through():
         CancelResult,
         Charge,
         ChargePaymentInput,
+        Finish,
+        FinishRequest,
+        FinishResult,
         OrderInput,
         OrderState,
         OrderStatus,
@@ -27,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         PublishResult,
         Reservation,
         ReserveInventoryInput,
+        Resolution,
         ScheduleShipmentInput,
         SettledRequest,
         Shipment,
@@ -61,6 +65,7 @@ R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T")
 
 CANCEL_REJECTED = "CancelRejected"
+FINISH_REJECTED = "FinishRejected"
 ORDER_CONFLICT = "OrderConflict"
 
 PUBLISH_ON_COMPENSATION_FAILED = "publish-on-compensation-failed"
@@ -68,6 +73,8 @@ PUBLISH_ON_COMPENSATION_FAILED = "publish-on-compensation-failed"
 SAGA_SCOPED_KEYS = "saga-scoped-keys"
 """Patch: participant calls are keyed by the order's workflow too, and undos touch only what
 their own step created (before it: keyed by order id, undoing every record of the order)."""
+OPERATOR_FINISHES_COMPENSATION = "operator-finishes-compensation"
+"""Patch: an order left COMPENSATION_FAILED waits for an operator to finish it, then settles."""
 FAILURE_OUTLIVES_CANCEL = "failure-outlives-temporal-cancel"
 """Patch: a Temporal cancellation while a failure is being compensated leaves it a failure."""
 
@@ -92,19 +99,28 @@ class OrderWorkflow:
       compensated it changes nothing, and the order ends `FAILED` (since patch
       `failure-outlives-temporal-cancel`; before it, such an order ended `CANCELLED`).
 
+    - Update `finish_compensation(FinishRequest)` -> `FinishResult`: for an order left
+      `COMPENSATION_FAILED`, which waits for an operator (since patch
+      `operator-finishes-compensation`; before it, such an order closed): `retry` runs the undos
+      left again, `by_hand` records that a person did them (a note is required). Either way the
+      order then settles `FAILED` (or `CANCELLED`), and `resolutions` says who did what.
+      Rejected (`FinishRejected`) for any other order.
+
     When the order settles it publishes one fact to JetStream — `OrderCompleted`, `OrderFailed` or
     `OrderCancelled` — retried until the bus takes it; a completed order is never compensated
     because the bus is down. An order left `COMPENSATION_FAILED` publishes `OrderFailed` (or
-    `OrderCancelled`) with `left_to_undo`, so the customer hears and operators get a signal
-    (since patch `publish-on-compensation-failed`; before it, such orders published nothing).
+    `OrderCancelled`) with `left_to_undo` then, so the customer hears and operators get a signal
+    (since patch `publish-on-compensation-failed`; before it, such orders published nothing); an
+    operator's finish publishes nothing more, so every order states its fact once.
 
     Compensation guarantees: each step's undo is registered *before* the step runs, because a
     step that timed out may still have taken effect; undos run in reverse order, look up what
     their step's own request created (nothing is fine), and retry with capped backoff for a day.
     Every participant call's idempotency key names the order and this workflow (since patch
     `saga-scoped-keys`), so an order id placed again after retention never meets old answers.
-    An undo that fails for good does not stop the others; the order then ends
-    `COMPENSATION_FAILED` and `left_to_undo` names what an operator must finish.
+    An undo that fails for good does not stop the others; the order then is
+    `COMPENSATION_FAILED`, `left_to_undo` names what an operator must finish, and it waits for
+    `finish_compensation`. A Temporal cancel while it waits changes nothing.
     """
 
     @workflow.init
@@ -124,6 +140,8 @@ class OrderWorkflow:
         # What the Web UI's current details say the order waits on, and the undos not yet run.
         self._waiting: Waiting | None = None
         self._undos_left: list[str] = []
+        self._finish_request: FinishRequest | None = None
+        self._awaiting_operator = False
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderState:
@@ -205,18 +223,77 @@ class OrderWorkflow:
             )
             return await self._finish_run()
 
-        left = await self._compensate()
-        if left:
-            self._state.left_to_undo = left
-            self._transition(OrderStatus.COMPENSATION_FAILED)
-            if not self._announces_compensation_failed():
-                return await self._finish_run()
-        elif self._state.cancel_reason is not None:
-            self._transition(OrderStatus.CANCELLED)
-        else:
-            self._transition(OrderStatus.FAILED)
+        left = await self._compensate(list(reversed(self._undo)))
+        if not left:
+            self._transition(self._compensated_status())
+            await self._publish(self._compensated_fact(order))
+            return await self._finish_run()
+        self._left_to_undo(left)
+        self._transition(OrderStatus.COMPENSATION_FAILED)
+        if not self._announces_compensation_failed():
+            return await self._finish_run()
+        # The fact is true already (the order failed, or was cancelled): the customer hears now,
+        # and an operator's finish later publishes nothing more.
         await self._publish(self._compensated_fact(order))
+        if workflow.patched(OPERATOR_FINISHES_COMPENSATION):
+            await self._until_an_operator_finishes(left)
+            self._transition(self._compensated_status())
         return await self._finish_run()
+
+    def _compensated_status(self) -> OrderStatus:
+        return OrderStatus.FAILED if self._state.cancel_reason is None else OrderStatus.CANCELLED
+
+    def _left_to_undo(self, left: list[Undo]) -> None:
+        self._state.left_to_undo = [item.name.value for item in left]
+
+    async def _until_an_operator_finishes(self, left: list[Undo]) -> None:
+        """Wait in COMPENSATION_FAILED until an operator retries what is left (and it succeeds)
+        or records that a person did it by hand."""
+        while left:
+            self._waiting = Waiting(
+                on=f"an operator to finish {', '.join(self._state.left_to_undo)} "
+                "(`orders compensation retry|by-hand`)",
+                since=workflow.now(),
+            )
+            self._show()
+            request = await self._operator_request()
+            self._waiting = None
+            self._state.resolutions.append(
+                Resolution(
+                    action=request.action,
+                    operator=request.operator,
+                    note=request.note,
+                    undos=self._state.left_to_undo,
+                    at=workflow.now(),
+                )
+            )
+            workflow.logger.warning(
+                "order %s: %s chose %s for %s: %s",
+                self._order.order_id,
+                request.operator,
+                request.action.value,
+                ", ".join(self._state.left_to_undo),
+                request.note,
+            )
+            left = await self._compensate(left) if request.action is Finish.RETRY else []
+            self._left_to_undo(left)
+            if left:
+                self._transition(OrderStatus.COMPENSATION_FAILED)
+
+    async def _operator_request(self) -> FinishRequest:
+        self._awaiting_operator = True
+        while self._finish_request is None:
+            try:
+                await workflow.wait_condition(lambda: self._finish_request is not None)
+            except asyncio.CancelledError:
+                # A Temporal cancel changes nothing now: the order is settled, an undo is left.
+                workflow.logger.warning(
+                    "order %s: cancellation requested while an undo is left: nothing changes",
+                    self._order.order_id,
+                )
+        request, self._finish_request = self._finish_request, None
+        self._awaiting_operator = False
+        return request
 
     def _announces_compensation_failed(self) -> bool:
         """Whether an order left COMPENSATION_FAILED publishes its fact; at first it did not.
@@ -262,6 +339,35 @@ class OrderWorkflow:
             raise ApplicationError(
                 f"order id {self._order.order_id} is already used by another order",
                 type=ORDER_CONFLICT,
+                non_retryable=True,
+            )
+
+    @workflow.update
+    def finish_compensation(self, request: FinishRequest) -> FinishResult:
+        self._finish_request = request
+        return FinishResult(
+            order_id=self._order.order_id,
+            status=self._state.status,
+            left_to_undo=self._state.left_to_undo,
+        )
+
+    @finish_compensation.validator
+    def _validate_finish(self, request: FinishRequest) -> None:
+        waiting = (
+            self._state.status is OrderStatus.COMPENSATION_FAILED and self._waiting is not None
+        )
+        if not waiting or self._finish_request is not None:
+            raise ApplicationError(
+                f"order {self._order.order_id} is {self._state.status.value}; only an order left "
+                "COMPENSATION_FAILED, waiting for an operator, can be finished",
+                {"status": self._state.status.value},
+                type=FINISH_REJECTED,
+                non_retryable=True,
+            )
+        if request.action is Finish.BY_HAND and not request.note.strip():
+            raise ApplicationError(
+                "say what was done by hand, and where (a note)",
+                type=FINISH_REJECTED,
                 non_retryable=True,
             )
 
@@ -326,11 +432,10 @@ class OrderWorkflow:
         self._finish(record, Outcome.SUCCEEDED, getattr(result, "attempt", 1))
         return result
 
-    async def _compensate(self) -> list[str]:
-        """Run the registered undos in reverse; return the names of those that failed for good."""
+    async def _compensate(self, undos: list[Undo]) -> list[Undo]:
+        """Run `undos` in their order; return those that failed for good."""
         self._transition(OrderStatus.COMPENSATING)
-        left: list[str] = []
-        undos = list(reversed(self._undo))
+        left: list[Undo] = []
         for position, item in enumerate(undos):
             self._undos_left = [later.name.value for later in undos[position + 1 :]]
             summary = undo_summary(item.name, self._state)
@@ -353,7 +458,7 @@ class OrderWorkflow:
                 workflow.logger.error(
                     "order %s: %s failed for good: %s", self._order.order_id, item.name, message
                 )
-                left.append(item.name)
+                left.append(item)
                 continue
             detail = f"undid {', '.join(result.undone)}" if result.undone else "nothing to undo"
             self._finish(record, Outcome.SUCCEEDED, result.attempt, detail)

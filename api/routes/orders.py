@@ -1,32 +1,53 @@
-"""The orders resource: place, read, list and cancel."""
+"""The orders resource: place, read, list and cancel; operators finish what could not be undone."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
-from temporalio.client import (
-    WorkflowExecutionDescription,
-    WorkflowExecutionStatus,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import CancellerDep, ClientDep, PlacerDep, ReaderDep, SettingsDep, WatchesDep
-from api.schemas import CancelAccepted, CancelCreate, OrderCreate, OrderPage, OrderPublic
+from api.deps import (
+    CancellerDep,
+    ClientDep,
+    OperatorDep,
+    PlacerDep,
+    ReaderDep,
+    SettingsDep,
+    WatchesDep,
+)
+from api.order_updates import Refusal, update_order
+from api.schemas import (
+    CancelAccepted,
+    CancelCreate,
+    FinishAccepted,
+    FinishCreate,
+    OrderCreate,
+    OrderPage,
+    OrderPublic,
+)
 from api.submission import REPLAYED_HEADER, submit
-from api.temporal import RPC_TIMEOUT, rpc_errors, worker_unavailable
-from api.views import describe, links, order_page, order_view, owned_description
-from orders.models import CancelRequest, OrderStatus
+from api.views import links, order_page, order_view, owned_description
+from orders.models import CancelRequest, CancelResult, FinishRequest, FinishResult, OrderStatus
 from orders.problems import ProblemError, problem_responses
-from orders.temporal import ORDER_STATUS, workflow_id
-from workflows.order import CANCEL_REJECTED, OrderWorkflow
+from workflows.order import CANCEL_REJECTED, FINISH_REJECTED, OrderWorkflow
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
 CANCEL_UPDATE_ID = "cancel"
+CANNOT_CANCEL = Refusal(
+    "cancel",
+    "cannot_cancel",
+    "Order cannot be cancelled",
+    CANCEL_REJECTED,
+    "it can no longer be cancelled",
+)
+CANNOT_FINISH = Refusal(
+    "finish",
+    "cannot_finish",
+    "Order cannot be finished",
+    FINISH_REJECTED,
+    "only an order left COMPENSATION_FAILED can be finished",
+)
 
 OrderIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
@@ -136,31 +157,18 @@ async def cancel_order(
 ) -> CancelAccepted:
     """Cancel an order in flight (scope orders:cancel): what it did is undone; it ends CANCELLED."""
     description = await owned_description(client, order_id, principal)
-    if description.status is not WorkflowExecutionStatus.RUNNING:
-        raise settled_for_good(order_id, description)
-    handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(order_id))
-    request = CancelRequest(reason=(body or CancelCreate()).reason)
-    async with rpc_errors():
-        try:
-            # One id for every cancel of the order: a retry, or a cancel sent while an earlier
-            # one still waits for a worker, joins it instead of taking another update slot.
-            accepted = await handle.execute_update(
-                OrderWorkflow.cancel, request, id=CANCEL_UPDATE_ID, rpc_timeout=RPC_TIMEOUT
-            )
-        except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
-            raise worker_unavailable("cancel") from exc
-        except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == CANCEL_REJECTED:
-                raise ProblemError(
-                    409, "cannot_cancel", "Order cannot be cancelled", cause.message
-                ) from exc
-            raise
-        except RPCError as exc:
-            if exc.status is not RPCStatusCode.NOT_FOUND:
-                raise
-            # Its workflow closed since it was described: settled for good.
-            raise settled_for_good(order_id, await describe(client, order_id)) from exc
+    accepted = await update_order(
+        client,
+        order_id,
+        description,
+        OrderWorkflow.cancel,
+        CancelRequest(reason=(body or CancelCreate()).reason),
+        CancelResult,
+        CANNOT_CANCEL,
+        # One id for every cancel of the order: a retry, or a cancel sent while an earlier one
+        # still waits for a worker, joins it instead of taking another of its update slots.
+        update_id=CANCEL_UPDATE_ID,
+    )
     return CancelAccepted(
         order_id=order_id,
         status=accepted.status,
@@ -168,11 +176,34 @@ async def cancel_order(
     )
 
 
-def settled_for_good(order_id: str, description: WorkflowExecutionDescription) -> ProblemError:
-    status = description.typed_search_attributes.get(ORDER_STATUS) or "closed"
-    return ProblemError(
-        409,
-        "cannot_cancel",
-        "Order cannot be cancelled",
-        f"order {order_id} is {status}; it can no longer be cancelled",
+@router.post(
+    "/{order_id}/finish",
+    response_model=FinishAccepted,
+    status_code=202,
+    responses=problem_responses(401, 403, 404, 409, 422, 429, 503),
+)
+async def finish_order(
+    order_id: OrderIdPath,
+    body: FinishCreate,
+    principal: OperatorDep,
+    client: ClientDep,
+    settings: SettingsDep,
+) -> FinishAccepted:
+    """Finish an order left COMPENSATION_FAILED (scope orders:operate): retry what is left to
+    undo, or record that it was done by hand; the order then settles."""
+    description = await owned_description(client, order_id, principal)
+    accepted = await update_order(
+        client,
+        order_id,
+        description,
+        OrderWorkflow.finish_compensation,
+        FinishRequest(action=body.action, operator=principal.subject, note=body.note),
+        FinishResult,
+        CANNOT_FINISH,
+    )
+    return FinishAccepted(
+        order_id=order_id,
+        status=accepted.status,
+        left_to_undo=accepted.left_to_undo,
+        links=links(settings, client.namespace, order_id),
     )

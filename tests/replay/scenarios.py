@@ -18,6 +18,8 @@ from activities.events import EventActivities
 from orders.errors import ContractViolation, Undeliverable
 from orders.models import (
     CancelRequest,
+    Finish,
+    FinishRequest,
     LineItem,
     OrderInput,
     OrderStatus,
@@ -72,9 +74,30 @@ async def happy(stack: Stack) -> OrderHandle:
     order = _order("happy")
     handle = await start(stack.client, order)
     await handle.execute_update(
-        OrderWorkflow.settled, SettledRequest(fingerprint=order_fingerprint(order))
+        OrderWorkflow.settled,
+        SettledRequest(fingerprint=order_fingerprint(order), wait_seconds=60),
     )
     return await _settled(handle)
+
+
+@scenario("wait-runs-out")
+async def wait_runs_out(stack: Stack) -> OrderHandle:
+    """A caller's wait runs out while shipping is held: its `settled` update answers unsettled."""
+    await stack.participants.hold("shipping")
+    order = _order("wait-runs-out")
+    handle = await start(stack.client, order)
+    await poll(lambda: _holds(stack, "shipping"), what="shipping held")
+    early = await handle.execute_update(
+        OrderWorkflow.settled,
+        SettledRequest(fingerprint=order_fingerprint(order), wait_seconds=0.5),
+    )
+    assert early.status is OrderStatus.SCHEDULING_SHIPMENT
+    await stack.participants.release("shipping")
+    return await _settled(handle)
+
+
+async def _holds(stack: Stack, service: str) -> bool:
+    return await stack.participants.held(service) >= 1
 
 
 @scenario("out-of-stock")
@@ -118,6 +141,21 @@ async def temporal_cancel_in_flight(stack: Stack) -> OrderHandle:
     return await _settled(handle)
 
 
+@scenario("temporal-cancel-while-compensating")
+async def temporal_cancel_while_compensating(stack: Stack) -> OrderHandle:
+    """A Temporal cancellation while a decline is undone: it changes nothing, the order FAILED."""
+    await stack.participants.hold("payment")
+    order = _order("temporal-cancel-while-compensating", payment_token="tok_chargeDeclined")
+    handle = await start(stack.client, order)
+    await poll(lambda: _holds(stack, "payment"), what="charge held")
+    await stack.participants.hold("inventory")
+    await stack.participants.release("payment")
+    await poll(lambda: _holds(stack, "inventory"), what="release held")
+    await handle.cancel()
+    await stack.participants.release("inventory")
+    return await _settled(handle)
+
+
 @scenario("transient-faults")
 async def transient_faults(stack: Stack) -> OrderHandle:
     """Every participant fails until its step has been retried, then heals: completed."""
@@ -144,15 +182,8 @@ async def compensation_retries(stack: Stack) -> OrderHandle:
     return await _settled(handle)
 
 
-@scenario("compensation-failed")
-async def compensation_failed(stack: Stack) -> OrderHandle:
-    """Undeliverable, and the refund is refused for good: COMPENSATION_FAILED.
-
-    No real participant refuses a refund, so stand-ins play them on a task queue of their own;
-    the event goes to the real bus.
-    """
-    task_queue = f"stand-ins-{uuid.uuid4().hex[:8]}"
-    stand_ins = StandIns(
+def _refusing_the_refund() -> StandIns:
+    return StandIns(
         refusals={
             ActivityName.SCHEDULE_SHIPMENT: Undeliverable(
                 "we do not ship there", {"country": "AQ"}
@@ -160,6 +191,17 @@ async def compensation_failed(stack: Stack) -> OrderHandle:
             ActivityName.REFUND_PAYMENT: ContractViolation("refund window closed", {"status": 400}),
         }
     )
+
+
+async def _left_to_an_operator(
+    stack: Stack, name: str, stand_ins: StandIns, finish: Callable[[OrderHandle], Awaitable[None]]
+) -> OrderHandle:
+    """Undeliverable, the refund refused for good: COMPENSATION_FAILED, then `finish` it.
+
+    No real participant refuses a refund, so stand-ins play them on a task queue of their own;
+    the event goes to the real bus.
+    """
+    task_queue = f"stand-ins-{uuid.uuid4().hex[:8]}"
     events = EventActivities(stack.settings.nats_url)
     try:
         async with Worker(
@@ -168,10 +210,44 @@ async def compensation_failed(stack: Stack) -> OrderHandle:
             workflows=[OrderWorkflow],
             activities=[*stand_ins.participants(), events.publish],
         ):
-            order = _order("compensation-failed")
+            order = _order(name)
             handle = await stack.client.start_workflow(
                 OrderWorkflow.run, order, id=workflow_id(order.order_id), task_queue=task_queue
             )
+            await poll(
+                lambda: _status_is(handle, OrderStatus.COMPENSATION_FAILED),
+                what="left to an operator",
+            )
+            await finish(handle)
             return await _settled(handle)
     finally:
         await events.close()
+
+
+async def _finish(handle: OrderHandle, action: Finish, note: str) -> None:
+    await handle.execute_update(
+        OrderWorkflow.finish_compensation,
+        FinishRequest(action=action, operator="key:histories", note=note),
+    )
+
+
+@scenario("compensation-failed")
+async def compensation_failed(stack: Stack) -> OrderHandle:
+    """Left COMPENSATION_FAILED, then finished by hand: FAILED, the operator named."""
+
+    async def by_hand(handle: OrderHandle) -> None:
+        await _finish(handle, Finish.BY_HAND, "refunded in the PSP dashboard")
+
+    return await _left_to_an_operator(stack, "compensation-failed", _refusing_the_refund(), by_hand)
+
+
+@scenario("compensation-retried")
+async def compensation_retried(stack: Stack) -> OrderHandle:
+    """Left COMPENSATION_FAILED; the refund works again and an operator retries it: FAILED."""
+    stand_ins = _refusing_the_refund()
+
+    async def retry(handle: OrderHandle) -> None:
+        del stand_ins.refusals[ActivityName.REFUND_PAYMENT]
+        await _finish(handle, Finish.RETRY, "refund window reopened")
+
+    return await _left_to_an_operator(stack, "compensation-retried", stand_ins, retry)

@@ -60,9 +60,8 @@ class UndoInStepOrder(OrderWorkflow):
     async def run(self, order: OrderInput) -> OrderState:
         return await super().run(order)
 
-    async def _compensate(self) -> list[str]:
-        self._undo.reverse()
-        return await super()._compensate()
+    async def _compensate(self, undos: list[Undo]) -> list[Undo]:
+        return await super()._compensate(list(reversed(undos)))
 
 
 @workflow.defn(name="OrderWorkflow")

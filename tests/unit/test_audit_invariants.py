@@ -10,7 +10,15 @@ from temporalio.client import WorkflowExecutionStatus
 
 from cli.audit import check
 from cli.evidence import AuditedOrder, Evidence
-from orders.models import LineItem, OrderState, OrderStatus, Outcome, StepRecord
+from orders.models import (
+    Finish,
+    LineItem,
+    OrderState,
+    OrderStatus,
+    Outcome,
+    Resolution,
+    StepRecord,
+)
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 STUCK_AFTER = timedelta(minutes=5)
@@ -93,15 +101,48 @@ def test_stuck_compensation_failed_and_orphans_are_reported() -> None:
     )
     moving = order("D", OrderStatus.CHARGING_PAYMENT, workflow=WorkflowExecutionStatus.RUNNING)
     operator = order("E", OrderStatus.COMPENSATION_FAILED, left_to_undo=["refund_payment"])
+    waiting = order(
+        "F",
+        OrderStatus.COMPENSATION_FAILED,
+        workflow=WorkflowExecutionStatus.RUNNING,  # waits for an operator, however recent
+        left_to_undo=["refund_payment"],
+    )
     evidence = completed_evidence()
-    evidence.orders = [stuck, moving, operator]
-    evidence.known_ids = {"C", "D", "E"}
+    evidence.orders = [stuck, moving, operator, waiting]
+    evidence.known_ids = {"C", "D", "E", "F"}
     evidence.records["payment"]["ghost"] = [record("ghost", "captured", amount=1)]
     assert found(evidence) == {
         ("C", "not stuck"),
         ("E", "compensated"),
+        ("F", "compensated"),
         ("ghost", "no orphans"),
     }
+
+
+def test_an_undo_an_operator_did_by_hand_is_not_looked_for() -> None:
+    by_hand = Resolution(
+        action=Finish.BY_HAND,
+        operator="key:ops",
+        note="refunded in the PSP",
+        undos=["refund_payment"],
+        at=NOW,
+    )
+    retried = by_hand.model_copy(update={"action": Finish.RETRY})
+    evidence = completed_evidence()
+    evidence.orders = [
+        order("G", OrderStatus.FAILED, resolutions=[by_hand]),
+        order("H", OrderStatus.FAILED, resolutions=[retried]),
+    ]
+    evidence.known_ids = {"G", "H"}
+    for order_id in ("G", "H"):
+        evidence.records["inventory"][order_id] = [record(order_id, "released")]
+        evidence.records["payment"][order_id] = [record(order_id, "captured", amount=1500)]
+        evidence.records["shipping"][order_id] = []
+        evidence.events["failed", order_id] = 1
+    evidence.notifications = {"G": 1, "H": 1}
+    evidence.loyalty = {}
+    evidence.analytics = {NOW.date(): {"failed": 2}}
+    assert found(evidence) == {("H", "charges undone")}  # a retry must have refunded it
 
 
 def test_analytics_counting_fewer_orders_than_settled_is_reported() -> None:

@@ -365,6 +365,66 @@ def test_cancel_an_unknown_order_exits_1(fake: Fake) -> None:
     assert result.stderr.strip() == "error: no order nope"
 
 
+def test_status_says_who_finished_an_order_and_how(fake: Fake) -> None:
+    finished = order(
+        "FAILED",
+        resolutions=[
+            {
+                "action": "by_hand",
+                "operator": "key:ops1",
+                "note": "refunded in the PSP",
+                "undos": ["refund_payment"],
+                "at": "2026-12-03T10:00:00Z",
+            }
+        ],
+    )
+    fake.handler = lambda request: httpx.Response(200, json=finished)
+
+    result = orders("status", "A-1")
+
+    assert_clean_exit(result, 0)
+    assert "refund_payment by hand, by key:ops1" in result.stdout
+    assert "refunded in the PSP" in result.stdout
+
+
+def test_compensation_by_hand_posts_the_note_and_says_the_order_settles(fake: Fake) -> None:
+    fake.handler = lambda request: httpx.Response(
+        202,
+        json={
+            "order_id": "A-1",
+            "status": "COMPENSATION_FAILED",
+            "left_to_undo": ["refund_payment"],
+            "links": order()["links"],
+        },
+    )
+
+    result = orders("compensation", "by-hand", "A-1", "--note", "refunded in the PSP")
+
+    assert_clean_exit(result, 0)
+    assert fake.calls() == [("POST", "api", "/orders/A-1/finish")]
+    assert fake.bodies() == [{"action": "by_hand", "note": "refunded in the PSP"}]
+    assert "refund_payment as done by hand" in result.stdout
+
+
+def test_compensation_by_hand_needs_a_note(fake: Fake) -> None:
+    result = orders("compensation", "by-hand", "A-1")
+
+    assert result.exit_code == 2  # a usage error: typer names the missing option
+    assert fake.requests == []
+
+
+def test_compensation_retry_of_an_order_not_left_to_an_operator_exits_1(fake: Fake) -> None:
+    fake.handler = lambda request: problem(
+        409, "cannot_finish", "order A-1 is COMPLETED; only an order left …"
+    )
+
+    result = orders("compensation", "retry", "A-1")
+
+    assert_clean_exit(result, 1)
+    assert result.stderr.strip() == "error: order A-1 is COMPLETED; only an order left …"
+    assert len(fake.requests) == 1  # a finish moves the order on: never sent twice
+
+
 def test_api_error_keeps_the_problem_fields() -> None:
     error = ApiError.from_response(problem(409, "cannot_cancel", "too late"))
     assert (error.status, error.code, error.detail, error.errors) == (
@@ -399,10 +459,12 @@ def test_api_error_keeps_the_problem_fields() -> None:
         ("status", ["ORDER_ID", "--json", "--api", "Examples"]),
         ("cancel", ["ORDER_ID", "--reason", "--api", "Examples"]),
         ("dev", ["ORDERS_DATA_DIR"]),
+        ("compensation retry", ["ORDER_ID", "--note", "orders:operate", "Example"]),
+        ("compensation by-hand", ["ORDER_ID", "--note", "orders:operate", "Example"]),
     ],
 )
 def test_help_of_every_command(command: str, mentions: list[str]) -> None:
-    result = orders(command, "--help")
+    result = orders(*command.split(), "--help")
 
     assert_clean_exit(result, 0)
     for mention in mentions:

@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from orders.models import (
     Compensation,
     Failure,
+    Finish,
     LineItem,
     OrderState,
     OrderStatus,
     Outcome,
+    Resolution,
     StepRecord,
 )
 from workflows.details import Waiting, current_details, describe_lines, undo_summary
@@ -100,3 +102,29 @@ def test_a_settled_order_waits_on_nothing_and_names_what_an_operator_must_finish
     assert "- Compensations ran: ✗ refund_payment — refund refused" in text
     assert "- **Left for an operator:** refund_payment" in text
     assert "total not priced yet (USD)" in text
+
+
+def test_an_operators_finish_says_who_did_what() -> None:
+    text = current_details(
+        state(
+            status=OrderStatus.FAILED,
+            resolutions=[
+                Resolution(
+                    action=Finish.RETRY, operator="key:ops1", undos=["refund_payment"], at=NOW
+                ),
+                Resolution(
+                    action=Finish.BY_HAND,
+                    operator="jwt:ada",
+                    note="refunded in the PSP dashboard",
+                    undos=["refund_payment"],
+                    at=NOW,
+                ),
+            ],
+        ),
+        None,
+    )
+    assert "- Operator key:ops1 retried refund_payment, 2025-05-01 12:30:05 UTC" in text
+    assert (
+        "- Operator jwt:ada finished refund_payment by hand, 2025-05-01 12:30:05 UTC: "
+        '"refunded in the PSP dashboard"'
+    ) in text
