@@ -235,10 +235,17 @@ class OrderWorkflow:
         # The fact is true already (the order failed, or was cancelled): the customer hears now,
         # and an operator's finish later publishes nothing more.
         await self._publish(self._compensated_fact(order))
-        if workflow.patched(OPERATOR_FINISHES_COMPENSATION):
+        if self._waits_for_an_operator():
             await self._until_an_operator_finishes(left)
             self._transition(self._compensated_status())
         return await self._finish_run()
+
+    def _waits_for_an_operator(self) -> bool:
+        """Whether an order left COMPENSATION_FAILED waits for an operator; at first it closed.
+
+        Orders that closed that way before this change have no marker, and replay closing.
+        """
+        return workflow.patched(OPERATOR_FINISHES_COMPENSATION)
 
     def _compensated_status(self) -> OrderStatus:
         return OrderStatus.FAILED if self._state.cancel_reason is None else OrderStatus.CANCELLED

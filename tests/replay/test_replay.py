@@ -21,11 +21,22 @@ from temporalio.workflow import NondeterminismError
 from cli import histories
 from cli.replaying import ReplayOutcome, replay, replayer
 from tests.replay.committed import HISTORIES
-from tests.replay.variants import FraudScreenAdded, UndoInStepOrder, UnpatchedPublish
-from workflows.order import PUBLISH_ON_COMPENSATION_FAILED
+from tests.replay.variants import (
+    FraudScreenAdded,
+    UndoInStepOrder,
+    UnpatchedOperatorWait,
+    UnpatchedPublish,
+)
+from workflows.order import (
+    FAILURE_OUTLIVES_CANCEL,
+    OPERATOR_FINISHES_COMPENSATION,
+    PUBLISH_ON_COMPENSATION_FAILED,
+    SAGA_SCOPED_KEYS,
+)
 
 FILES = histories.history_files(HISTORIES)
 BEFORE_PATCH = HISTORIES / "before-publish-on-compensation-failed"
+BEFORE_SAGAS = HISTORIES / "before-saga-scoped-keys"
 
 
 def history(name: str) -> WorkflowHistory:
@@ -48,7 +59,12 @@ def test_the_committed_set_covers_every_scenario() -> None:
         "order-transient-faults",
         "order-compensation-retries",
         "order-compensation-failed",
+        "order-compensation-retried",
+        "order-temporal-cancel-while-compensating",
+        "order-wait-runs-out",
         "before-publish-on-compensation-failed/order-compensation-failed",
+        "before-saga-scoped-keys/order-compensation-failed",
+        "before-saga-scoped-keys/order-happy",
     } <= names
 
 
@@ -76,13 +92,34 @@ def _activities(recorded: WorkflowHistory) -> list[str]:
 
 
 def test_before_and_after_the_patch_differ_as_the_patch_says() -> None:
-    """The old history published nothing and has no marker; the new one has both."""
+    """The old history published nothing and has no marker; the newer ones have both."""
     before = histories.read(BEFORE_PATCH / "order-compensation-failed.json")
-    after = history("order-compensation-failed.json")
     assert _patches(before) == []
     assert "publish_event" not in _activities(before)
-    assert _patches(after) == [PUBLISH_ON_COMPENSATION_FAILED]
-    assert _activities(after)[-1] == "publish_event"
+    for after in (
+        BEFORE_SAGAS / "order-compensation-failed.json",
+        HISTORIES / "order-compensation-failed.json",
+    ):
+        recorded = histories.read(after)
+        assert PUBLISH_ON_COMPENSATION_FAILED in _patches(recorded)
+        assert "publish_event" in _activities(recorded)
+
+
+def test_each_patch_of_the_order_protocol_is_in_the_histories_it_changes() -> None:
+    """Recorded since the patches: each history bears the markers of the paths it took."""
+    assert _patches(history("order-happy.json")) == [SAGA_SCOPED_KEYS]
+    assert _patches(history("order-temporal-cancel-while-compensating.json")) == [
+        SAGA_SCOPED_KEYS,
+        FAILURE_OUTLIVES_CANCEL,
+    ]
+    for name in ("order-compensation-failed.json", "order-compensation-retried.json"):
+        assert _patches(history(name)) == [
+            SAGA_SCOPED_KEYS,
+            PUBLISH_ON_COMPENSATION_FAILED,
+            OPERATOR_FINISHES_COMPENSATION,
+        ]
+    for old in histories.history_files(BEFORE_SAGAS):
+        assert SAGA_SCOPED_KEYS not in _patches(histories.read(old))
 
 
 async def _nondeterminism(variant: type, recorded: WorkflowHistory) -> str:
@@ -123,6 +160,14 @@ async def test_the_improvement_without_its_patch_would_break_orders_settled_befo
     last = before.events[-1]
     assert last.event_type is EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
     assert f"HistoryEvent(id: {last.event_id}, WorkflowExecutionCompleted)" in message
+
+
+async def test_the_operators_wait_without_its_patch_would_break_orders_settled_before_it() -> None:
+    before = histories.read(BEFORE_SAGAS / "order-compensation-failed.json")
+    message = await _nondeterminism(UnpatchedOperatorWait, before)
+    last = before.events[-1]
+    assert last.event_type is EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+    assert "WorkflowExecutionCompleted" in message, message
 
 
 async def _all(paths: list[Path]) -> AsyncIterator[WorkflowHistory]:

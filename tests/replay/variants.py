@@ -74,3 +74,15 @@ class UnpatchedPublish(OrderWorkflow):
 
     def _announces_compensation_failed(self) -> bool:
         return True
+
+
+@workflow.defn(name="OrderWorkflow")
+class UnpatchedOperatorWait(OrderWorkflow):
+    """Waits for an operator when compensation failed, as the current code does, unpatched."""
+
+    @workflow.run
+    async def run(self, order: OrderInput) -> OrderState:
+        return await super().run(order)
+
+    def _waits_for_an_operator(self) -> bool:
+        return True
