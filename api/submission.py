@@ -37,7 +37,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from api.schemas import OrderCreate, OrderPublic
 from api.temporal import RPC_TIMEOUT, rpc_errors
-from api.views import QUICK_QUERY, describe, from_state, order_view
+from api.views import QUERY_TIMEOUT, QUICK_QUERY, describe, from_state, order_view
 from api.waiting import TooManyWatches, Watches
 from orders.logs import bind_order
 from orders.models import OrderInput, OrderState, OrderStatus, SettledRequest, order_fingerprint
@@ -189,12 +189,23 @@ async def _submit(client: Client, settings: Settings, placement: Placement) -> S
 
 
 async def _existing(client: Client, settings: Settings, placement: Placement) -> Submitted:
+    return Submitted(await _matching_view(client, settings, placement), 200, replayed=True)
+
+
+async def _matching_view(
+    client: Client,
+    settings: Settings,
+    placement: Placement,
+    query_timeout: timedelta = QUERY_TIMEOUT,
+) -> OrderPublic:
+    """The order as it stands, if it is the one `placement` names (its memo's fingerprint is
+    the placement's): the check a worker's `settled` validator makes, without a worker."""
     order = placement.order
     description = await describe(client, order.order_id)
     if await description.memo_value("fingerprint", default=None) != order_fingerprint(order):
         raise placement.conflict()
-    return Submitted(
-        await order_view(client, settings, order.order_id, description), 200, replayed=True
+    return await order_view(
+        client, settings, order.order_id, description, query_timeout=query_timeout
     )
 
 
@@ -239,6 +250,7 @@ async def _submit_and_wait(
                 raise placement.conflict() from exc
             raise
     if state is None:
-        view = await order_view(client, settings, order.order_id, query_timeout=QUICK_QUERY)
+        # Unsettled, or no worker ran the update's validator: the memo tells a conflict.
+        view = await _matching_view(client, settings, placement, QUICK_QUERY)
         return Submitted(view, 202)
     return Submitted(from_state(state, settings, client.namespace), 200)

@@ -49,6 +49,14 @@ def audit_command(
         float,
         typer.Option(metavar="SECONDS", min=1, help="A running order idle this long is stuck."),
     ] = 300.0,
+    in_flight: Annotated[
+        bool,
+        typer.Option(
+            "--in-flight",
+            help="The system is busy: judge only what can never heal (records of settled "
+            "orders, orphans, anything twice); leave stuck orders and counts still to come.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     temporal: Annotated[
         str, typer.Option(envvar="TEMPORAL_ADDRESS", metavar="HOST:PORT", help="Temporal.")
@@ -66,11 +74,14 @@ def audit_command(
     A COMPLETED order has one captured charge equal to its total, one reservation, one
     shipment, one OrderCompleted, one email and one loyalty entry; a FAILED or CANCELLED one
     has everything undone, one event, one email and no points; nothing exists without an
-    order; no running order is idle longer than --stuck-after. Run it on a quiet system.
+    order; no running order is idle longer than --stuck-after. Run it on a quiet system, or
+    with --in-flight on a busy one.
 
     Examples:
 
       orders audit
+
+      orders audit --in-flight --since 10m
 
       orders audit --since 1h --json | jq '.violations[]'
     """
@@ -88,7 +99,11 @@ def audit_command(
     async def work() -> AuditReport:
         async with sources(temporal, urls, nats_url) as found:
             return await audit(
-                found, since=start, stuck_after=timedelta(seconds=stuck_after), now=now
+                found,
+                since=start,
+                stuck_after=timedelta(seconds=stuck_after),
+                now=now,
+                in_flight=in_flight,
             )
 
     report = options.run(work())

@@ -97,7 +97,6 @@ class Evidence:
 
 async def gather_evidence(sources: Sources, *, since: datetime | None) -> Evidence:
     executions = [e async for e in sources.temporal.list_workflows(_query())]
-    known = {e.id.removeprefix(ID_PREFIX) for e in executions}
     in_scope = [e for e in executions if since is None or e.start_time >= since]
     limit = asyncio.Semaphore(CONCURRENCY)
     orders = list(await asyncio.gather(*(_order(sources.temporal, e, limit) for e in in_scope)))
@@ -105,6 +104,10 @@ async def gather_evidence(sources: Sources, *, since: datetime | None) -> Eviden
         service: await _records(sources.http[service], path, since)
         for service, path in COLLECTIONS.items()
     }
+    # Listed again after the records: an order placed while they were read is known, so its
+    # records are not taken for orphans on a busy system. Orders are judged as first read, and
+    # the records of an order settled by then were all written before they were read.
+    known = {e.id.removeprefix(ID_PREFIX) async for e in sources.temporal.list_workflows(_query())}
     evidence = Evidence(orders, known, records, await _events(sources.js))
     await _consumers(sources, evidence, limit)
     return evidence

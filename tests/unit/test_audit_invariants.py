@@ -162,3 +162,44 @@ def test_a_consumer_that_applied_an_order_twice_or_never_is_reported() -> None:
         "analytics": {"A": 2},  # B never counted, A counted twice
     }
     assert found(evidence) == {("A", "analytics applied once"), ("B", "analytics applied once")}
+
+
+def found_in_flight(evidence: Evidence) -> set[tuple[str, str]]:
+    violations = check(evidence, stuck_after=STUCK_AFTER, now=NOW, in_flight=True)
+    return {(v.order_id, v.invariant) for v in violations}
+
+
+def test_in_flight_what_is_still_on_its_way_is_not_a_violation() -> None:
+    """Settled a moment ago: its event not yet in the stream, no consumer has applied it."""
+    evidence = completed_evidence(order("A", OrderStatus.COMPLETED))
+    evidence.events = Counter()
+    evidence.notifications, evidence.loyalty, evidence.analytics = {}, {}, {}
+    evidence.applied = {"notification": {}, "loyalty": {}}
+    stuck = order(
+        "C", OrderStatus.CHARGING_PAYMENT, workflow=WorkflowExecutionStatus.RUNNING, at=NOW
+    )
+    evidence.orders.append(stuck)
+    evidence.known_ids.add("C")
+
+    assert found_in_flight(evidence) == set()
+    assert ("A", "one event") in found(evidence)
+
+
+def test_in_flight_what_can_never_heal_is_a_violation() -> None:
+    evidence = completed_evidence(order("A", OrderStatus.COMPLETED), order("B", OrderStatus.FAILED))
+    evidence.events["completed", "A"] = 2
+    evidence.events["failed", "B"] = 1
+    evidence.events["completed", "B"] = 0
+    evidence.loyalty["A"] = 2
+    evidence.records["shipping"]["B"] = []
+    evidence.records["inventory"]["B"] = [record("B", "released")]
+    # B's charge is still captured: a failed order that kept the money.
+    evidence.records["payment"]["ghost"] = [record("ghost", "captured", amount=1)]
+
+    assert found_in_flight(evidence) == {
+        ("A", "one event"),
+        ("A", "loyalty once"),
+        ("B", "charges undone"),
+        ("B", "loyalty once"),
+        ("ghost", "no orphans"),
+    }
