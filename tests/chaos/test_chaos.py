@@ -4,7 +4,10 @@ audit`: nothing lost, nothing twice, nothing stuck.
 Faults, one after another, each held while `CHAOS_ORDERS_PER_FAULT` more orders are placed:
 the orchestrator worker SIGKILLed; nats-server restarted; the shipping service down; payment
 failing half its calls; the loyalty consumer SIGKILLed in the middle of its batch; the Temporal
-dev server restarted on its file store. The short form (one round, a few orders per fault) runs
+dev server restarted on its file store, while clients resubmit orders already placed. All along,
+some orders are cancelled as soon as they are placed, and some are resubmitted, waiting or not.
+Between two faults `orders audit --in-flight` checks what can never heal, so a violation that a
+later step would mend is still reported. The short form (one round, a few orders per fault) runs
 in `make test`; `make chaos` runs more of both.
 """
 
@@ -58,39 +61,106 @@ def order_body(number: int) -> dict[str, Any]:
     }
 
 
+CANCEL_EVERY = 6
+"""Every sixth order is cancelled as soon as it is placed."""
+RESUBMIT_EVERY = 4
+"""Every fourth order is sent again (alternately waiting) once placed, as a retrying client."""
+
+
+def retryable(response: httpx.Response) -> bool:
+    """The API's answer when the stack is down or busy: a 429 or 503 problem with Retry-After.
+
+    Any other 5xx is a failure of the test: no client behaviour gets one.
+    """
+    if response.status_code not in (429, 503):
+        return False
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    assert "retry-after" in response.headers, response.headers
+    return True
+
+
 @dataclass
 class Load:
     """Places orders through the API, `CONCURRENCY` at a time, until stopped. A submission that
-    fails (API busy, connection cut) is resubmitted as the same order: the API is idempotent."""
+    fails (API busy, connection cut) is resubmitted as the same order: the API is idempotent.
+    Some orders are cancelled once placed, some resubmitted; with `resubmitting` on, every
+    placement also resubmits an order placed earlier."""
 
     api: httpx.AsyncClient
     placed: list[str] = field(default_factory=list)
+    cancelled: set[str] = field(default_factory=set)
+    """Orders whose cancel the API accepted (202): each must end CANCELLED."""
+    bodies: list[dict[str, Any]] = field(default_factory=list)
     refused: int = 0
+    resubmitted: int = 0
+    resubmitting: bool = False
     stopping: bool = False
+    cancels: set[asyncio.Task[None]] = field(default_factory=set)
+    """Cancels still being answered: without a worker they wait for one, and placing goes on."""
+    going: asyncio.Event = field(default_factory=asyncio.Event)
+    """Cleared, no new batch starts (the orders in flight go on): an audit's pause."""
+
+    def __post_init__(self) -> None:
+        self.going.set()
 
     async def run(self) -> None:
         number = 0
         while not self.stopping:
-            bodies = [order_body(number + i) for i in range(CONCURRENCY)]
+            await self.going.wait()
+            numbers = range(number, number + CONCURRENCY)
             number += CONCURRENCY
-            await asyncio.gather(*(self._place(body) for body in bodies))
+            await asyncio.gather(*(self._order(n, order_body(n)) for n in numbers))
 
-    async def _place(self, body: dict[str, Any]) -> None:
+    async def _order(self, number: int, body: dict[str, Any]) -> None:
+        await self._place(body)
+        if number % CANCEL_EVERY == 3:
+            self.cancels.add(asyncio.create_task(self._cancel(body["order_id"])))
+        if number % RESUBMIT_EVERY == 1:
+            await self._place(body, wait=number % (2 * RESUBMIT_EVERY) == 1, again=True)
+        if self.resubmitting and len(self.bodies) > 1:
+            earlier = self.bodies[number % (len(self.bodies) - 1)]
+            await self._place(earlier, wait=number % 2 == 0, again=True)
+
+    async def _place(
+        self, body: dict[str, Any], *, wait: bool = False, again: bool = False
+    ) -> None:
+        path = "/orders?wait=1" if wait else "/orders"
         for _ in range(100):
             try:
-                response = await self.api.post("/orders", json=body)
+                response = await self.api.post(path, json=body)
             except httpx.HTTPError:
                 self.refused += 1
                 await asyncio.sleep(0.2)
                 continue
             if response.status_code in (200, 202):
-                self.placed.append(body["order_id"])
+                if again:
+                    self.resubmitted += 1
+                else:
+                    self.placed.append(body["order_id"])
+                    self.bodies.append(body)
                 return
             # Never our fault: the stack is down, or it asks us to slow down.
-            assert response.status_code == 429 or response.status_code >= 500, response.text
+            assert retryable(response), response.text
             self.refused += 1
-            await asyncio.sleep(float(response.headers.get("retry-after", 0.2)))
+            await asyncio.sleep(float(response.headers["retry-after"]))
         raise AssertionError(f"order {body['order_id']} never accepted")
+
+    async def _cancel(self, order_id: str) -> None:
+        for _ in range(100):
+            try:
+                response = await self.api.post(f"/orders/{order_id}/cancel")
+            except httpx.HTTPError:
+                await asyncio.sleep(0.2)
+                continue
+            if response.status_code == 202:
+                self.cancelled.add(order_id)
+                return
+            if response.status_code == 409:  # settled already, or failing: not cancelled
+                assert response.json()["code"] == "cannot_cancel", response.text
+                return
+            assert retryable(response), response.text
+            await asyncio.sleep(float(response.headers["retry-after"]))
+        raise AssertionError(f"the cancel of {order_id} was never answered")
 
 
 @pytest.fixture
@@ -103,7 +173,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[ChaosStack]:
         chaos.stop_all()
 
 
-async def audit(stack: ChaosStack, since: datetime) -> tuple[int, dict[str, Any]]:
+async def audit(stack: ChaosStack, since: datetime, *extra: str) -> tuple[int, dict[str, Any]]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -111,6 +181,7 @@ async def audit(stack: ChaosStack, since: datetime) -> tuple[int, dict[str, Any]
         *stack.audit_args(),
         "--since",
         since.isoformat(),
+        *extra,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -124,13 +195,27 @@ async def audit(stack: ChaosStack, since: datetime) -> tuple[int, dict[str, Any]
 async def test_nothing_is_lost_or_doubled_or_stuck_whatever_crashes(stack: ChaosStack) -> None:
     since = datetime.now(UTC) - timedelta(seconds=1)
     faults: list[str] = []
+    seen: list[dict[str, Any]] = []
+    """Violations `orders audit --in-flight` found during the run: none may ever be seen."""
     async with httpx.AsyncClient(
         base_url=stack.url("api"), timeout=15, headers=stack.headers("api")
     ) as api:
         load = Load(api)
         placing = asyncio.create_task(load.run())
 
+        async def audit_in_flight(before: str) -> None:
+            """Everything is up between two faults: what can never heal must hold now, with
+            orders still in flight (no new ones meanwhile, so that the audits stay short)."""
+            load.going.clear()
+            try:
+                code, report = await audit(stack, since, "--in-flight")
+            finally:
+                load.going.set()
+            assert code in (0, 1), report
+            seen.extend({**v, "before": before} for v in report["violations"])
+
         async def while_placing(name: str, begin: Callable[[], Awaitable[None] | None]) -> None:
+            await audit_in_flight(name)
             mark = len(load.placed)
             started = begin()
             if started is not None:
@@ -143,6 +228,13 @@ async def test_nothing_is_lost_or_doubled_or_stuck_whatever_crashes(stack: Chaos
                 within=300,
             )
             assert not placing.done(), placing.exception()
+
+        async def resubmitting_while(restart_temporal: Awaitable[None]) -> None:
+            load.resubmitting = True
+            try:
+                await restart_temporal
+            finally:
+                load.resubmitting = False
 
         async def payment_faults(error_rate: float) -> None:
             async with httpx.AsyncClient(
@@ -168,10 +260,15 @@ async def test_nothing_is_lost_or_doubled_or_stuck_whatever_crashes(stack: Chaos
                 await payment_faults(0.0)
                 await while_placing("loyalty SIGKILL mid-batch", lambda: stack.kill("loyalty"))
                 await stack.start("loyalty")
-                await while_placing("Temporal dev server restart", lambda: restart("temporal"))
+                await while_placing(
+                    "Temporal dev server restart, clients resubmitting",
+                    lambda: resubmitting_while(restart("temporal")),
+                )
+            await audit_in_flight("the end")
         finally:
             load.stopping = True
             await placing
+            await asyncio.gather(*load.cancels)
 
     client = await connect(target_host=stack.temporal)
 
@@ -190,13 +287,20 @@ async def test_nothing_is_lost_or_doubled_or_stuck_whatever_crashes(stack: Chaos
 
     await poll(clean, what="a clean audit once the consumers caught up", within=300)
     log.warning(
-        "chaos: %d orders placed (%d submissions retried), %d faults injected, %d violations: %s",
+        "chaos: %d orders placed (%d submissions retried, %d resubmitted, %d cancelled), "
+        "%d faults injected, %d violations in flight, %d at the end: %s",
         len(load.placed),
         load.refused,
+        load.resubmitted,
+        len(load.cancelled),
         len(faults),
+        len(seen),
         len(report["violations"]),
         report["statuses"],
     )
+    assert seen == []
     assert report["violations"] == []
     assert report["orders"] == len(load.placed)
     assert "COMPENSATION_FAILED" not in report["statuses"]
+    # Accepted cancels, and only those, end CANCELLED: nothing in chaos cancels otherwise.
+    assert report["statuses"].get("CANCELLED", 0) == len(load.cancelled)

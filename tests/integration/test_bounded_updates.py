@@ -9,6 +9,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -45,13 +46,21 @@ async def _timed(request: asyncio.Future[httpx.Response] | object) -> tuple[http
     return response, time.monotonic() - started
 
 
-async def test_fifty_waiting_resubmits_leave_room_for_the_customers_cancel(
+async def _placed_with_shipping_held(
     api: httpx.AsyncClient, participants: Participants
-) -> None:
+) -> dict[str, Any]:
+    """An order placed and held at its shipment, until the test releases shipping."""
     await participants.hold("shipping")
     body = order_body()
     assert (await api.post("/orders", json=body)).status_code == 202
     await poll(lambda: _holds(participants, "shipping"), what="shipping held")
+    return body
+
+
+async def test_fifty_waiting_resubmits_leave_room_for_the_customers_cancel(
+    api: httpx.AsyncClient, participants: Participants
+) -> None:
+    body = await _placed_with_shipping_held(api, participants)
 
     answers = await asyncio.gather(
         *(_timed(api.post("/orders?wait=1", json=body)) for _ in range(50))
@@ -72,10 +81,7 @@ async def _cancelled(api: httpx.AsyncClient, order_id: str) -> bool:
 async def test_waiting_resubmits_and_cancels_while_waits_are_in_flight_never_answer_5xx(
     api: httpx.AsyncClient, participants: Participants
 ) -> None:
-    await participants.hold("shipping")
-    body = order_body()
-    assert (await api.post("/orders", json=body)).status_code == 202
-    await poll(lambda: _holds(participants, "shipping"), what="shipping held")
+    body = await _placed_with_shipping_held(api, participants)
     cancel = f"/orders/{body['order_id']}/cancel"
 
     answers = await asyncio.gather(
