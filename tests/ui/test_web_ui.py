@@ -11,12 +11,18 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from api.schemas import OrderCreate
+from orders.errors import ContractViolation, Undeliverable
 from orders.models import LineItem
+from orders.temporal import ActivityName, workflow_id
 from tests.integration.orders import poll
 from tests.integration.participants import Participants, new_order
+from tests.stand_ins import StandIns
 from tests.ui.browser import Browser
+from workflows.order import OrderWorkflow
 
 CUSTOMER = "c-42"
 METADATA = "User Metadata"
@@ -196,3 +202,51 @@ async def test_a_cancelled_order_shows_what_was_undone(
         tab=METADATA,
     )
     await shot(browser, artifacts / "order-cancelled.png")
+
+
+async def test_an_order_an_operator_finished_says_who_did_what(
+    browser: Browser, api: httpx.AsyncClient, client: Client, artifacts: Path
+) -> None:
+    """Its refund refused for good, then recorded as done by hand through the API."""
+    stand_ins = StandIns(
+        refusals={
+            ActivityName.SCHEDULE_SHIPMENT: Undeliverable(
+                "we do not ship there", {"country": "AQ"}
+            ),
+            ActivityName.REFUND_PAYMENT: ContractViolation("refund window closed", {"status": 400}),
+        }
+    )
+    order = new_order(customer_id=CUSTOMER, order_id=f"ui-{uuid.uuid4().hex[:8]}")
+    task_queue = f"ui-stand-ins-{uuid.uuid4().hex[:8]}"
+    # The Web UI asks a worker of the order's task queue for its details: keep one running.
+    async with Worker(
+        client, task_queue=task_queue, workflows=[OrderWorkflow], activities=stand_ins.all()
+    ):
+        handle = await client.start_workflow(
+            OrderWorkflow.run, order, id=workflow_id(order.order_id), task_queue=task_queue
+        )
+
+        async def left_to_an_operator() -> bool:
+            status: str = (await _status(api, order.order_id))["status"]
+            return status == "COMPENSATION_FAILED"
+
+        await poll(left_to_an_operator, what="left to an operator")
+        finished = await api.post(
+            f"/orders/{order.order_id}/finish",
+            json={"action": "by_hand", "note": "refunded in the PSP dashboard"},
+        )
+        assert finished.status_code == 202, finished.text
+        await handle.result()
+        page = (await _status(api, order.order_id))["links"]["temporal_ui"]
+        await look(
+            browser,
+            page,
+            [
+                "FAILED · ",
+                "Compensations ran: ✓ cancel_shipment — nothing to undo, ✗ refund_payment",
+                "finished refund_payment by hand",
+                "refunded in the PSP dashboard",  # in the Markdown's typographic quotes
+            ],
+            tab=METADATA,
+        )
+        await shot(browser, artifacts / "order-finished-by-hand.png")
