@@ -98,7 +98,6 @@ class OrderWorkflow:
       workflow is treated the same way, but for one case: while a business failure is being
       compensated it changes nothing, and the order ends `FAILED` (since patch
       `failure-outlives-temporal-cancel`; before it, such an order ended `CANCELLED`).
-
     - Update `finish_compensation(FinishRequest)` -> `FinishResult`: for an order left
       `COMPENSATION_FAILED`, which waits for an operator (since patch
       `operator-finishes-compensation`; before it, such an order closed): `retry` runs the undos
@@ -360,10 +359,7 @@ class OrderWorkflow:
 
     @finish_compensation.validator
     def _validate_finish(self, request: FinishRequest) -> None:
-        waiting = (
-            self._state.status is OrderStatus.COMPENSATION_FAILED and self._waiting is not None
-        )
-        if not waiting or self._finish_request is not None:
+        if not self._awaiting_operator or self._finish_request is not None:
             raise ApplicationError(
                 f"order {self._order.order_id} is {self._state.status.value}; only an order left "
                 "COMPENSATION_FAILED, waiting for an operator, can be finished",
