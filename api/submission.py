@@ -150,19 +150,12 @@ async def submit(
     idempotency_key: str | None = None,
 ) -> Submitted:
     """Place `body`; its id is its own `order_id`, else the one its key names, else a new one."""
-    if body.order_id is not None:
-        placement = Placement(
-            body.to_input(body.order_id, local_activities=settings.local_activities)
-        )
-    elif idempotency_key is not None:
-        order_id = keyed_order_id(body.customer_id, idempotency_key)
-        order = body.to_input(order_id, local_activities=settings.local_activities)
-        placement = Placement(order, idempotency_key)
-    else:
-        placement = Placement(
-            body.to_input(uuid.uuid4().hex, local_activities=settings.local_activities)
-        )
-    order = placement.order
+    key = idempotency_key if body.order_id is None else None  # an order_id is the key
+    order_id = body.order_id or (
+        keyed_order_id(body.customer_id, key) if key is not None else uuid.uuid4().hex
+    )
+    order = body.to_input(order_id, local_activities=settings.local_activities)
+    placement = Placement(order, key)
     bind_order(order.order_id)
     trace.get_current_span().set_attribute(ORDER_ID_ATTRIBUTE, order.order_id)
     if wait is not None:
