@@ -22,7 +22,8 @@ from typing import Any
 from opentelemetry import trace
 from temporalio.client import (
     Client,
-    WithStartWorkflowOperation,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
@@ -34,10 +35,11 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.schemas import OrderCreate, OrderPublic
 from api.temporal import RPC_TIMEOUT, rpc_errors
-from api.views import QUERY_TIMEOUT, QUICK_QUERY, describe, from_state, order_view
+from api.views import QUICK_QUERY, describe, from_state, order_view
 from api.waiting import TooManyWatches, Watches
 from orders.logs import bind_order
 from orders.models import OrderInput, OrderState, OrderStatus, SettledRequest, order_fingerprint
@@ -167,6 +169,19 @@ async def submit(
 
 async def _submit(client: Client, settings: Settings, placement: Placement) -> Submitted:
     order = placement.order
+    existing = await _start(client, settings, placement)
+    if existing is None:
+        return Submitted(from_state(_received(order), settings, client.namespace), 202)
+    view = await order_view(client, settings, order.order_id, existing)
+    return Submitted(view, 200, replayed=True)
+
+
+async def _start(
+    client: Client, settings: Settings, placement: Placement
+) -> WorkflowExecutionDescription | None:
+    """Start the order's workflow: None once started, else the description of the one that
+    was there, whose memo's fingerprint is the placement's (another body is a conflict)."""
+    order = placement.order
     async with rpc_errors():
         try:
             await client.start_workflow(
@@ -176,74 +191,61 @@ async def _submit(client: Client, settings: Settings, placement: Placement) -> S
                 rpc_timeout=RPC_TIMEOUT,
                 **start_options(order, settings),
             )
+            return None
         except WorkflowAlreadyStartedError:
-            return await _existing(client, settings, placement)
-    return Submitted(from_state(_received(order), settings, client.namespace), 202)
-
-
-async def _existing(client: Client, settings: Settings, placement: Placement) -> Submitted:
-    return Submitted(await _matching_view(client, settings, placement), 200, replayed=True)
-
-
-async def _matching_view(
-    client: Client,
-    settings: Settings,
-    placement: Placement,
-    query_timeout: timedelta = QUERY_TIMEOUT,
-) -> OrderPublic:
-    """The order as it stands, if it is the one `placement` names (its memo's fingerprint is
-    the placement's): the check a worker's `settled` validator makes, without a worker."""
-    order = placement.order
+            pass
     description = await describe(client, order.order_id)
     if await description.memo_value("fingerprint", default=None) != order_fingerprint(order):
         raise placement.conflict()
-    return await order_view(
-        client, settings, order.order_id, description, query_timeout=query_timeout
-    )
+    return description
 
 
 async def _submit_and_wait(
     client: Client, settings: Settings, watches: Watches, placement: Placement, wait: float
 ) -> Submitted:
-    """Start (or join) the order and wait for it to settle, sharing this process's one
-    `settled` update for the order with every other caller waiting on it."""
+    """Place the order (or find it), then wait for it to settle, sharing this process's one
+    `settled` update for the order with every other caller waiting on it.
+
+    The order is durably placed before any wait, so a wait that runs out, or that no worker
+    answers, can always show it.
+    """
+    deadline = time.monotonic() + wait
     order = placement.order
+    existing = await _start(client, settings, placement)
+    replayed = existing is not None
+    if existing is not None and existing.status is not WorkflowExecutionStatus.RUNNING:
+        view = await order_view(client, settings, order.order_id, existing)
+        return Submitted(view, 200, replayed=True)  # closed: nothing to wait for
     fingerprint = order_fingerprint(order)
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(order.order_id))
 
     async def update(update_id: str, seconds: float) -> OrderState:
-        start = WithStartWorkflowOperation(
-            OrderWorkflow.run,
-            order,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            **start_options(order, settings),
-        )
-        handle = await client.start_update_with_start_workflow(
+        started = await handle.start_update(
             OrderWorkflow.settled,
             SettledRequest(fingerprint=fingerprint, wait_seconds=seconds),
             id=update_id,
-            start_workflow_operation=start,
             wait_for_stage=WorkflowUpdateStage.ACCEPTED,
             rpc_timeout=RPC_TIMEOUT,
         )
-        return await handle.result(rpc_timeout=RPC_TIMEOUT + timedelta(seconds=seconds))
+        return await started.result(rpc_timeout=RPC_TIMEOUT + timedelta(seconds=seconds))
 
     async with rpc_errors():
         try:
-            state = await watches.wait(order.order_id, fingerprint, time.monotonic() + wait, update)
+            state = await watches.wait(order.order_id, fingerprint, deadline, update)
         except TooManyWatches:
-            return await _submit(client, settings, placement)  # answered at once: bounded
-        except WorkflowAlreadyStartedError:
-            return await _existing(client, settings, placement)  # closed: no update to run
+            state = None  # answered without waiting: the updates in flight stay bounded
         except WorkflowUpdateRPCTimeoutOrCancelledError:
-            # No worker took the update in time. The start, if it was needed, is durable.
             log.warning("order %s: no worker answered the wait", order.order_id)
             state = None
         except WorkflowUpdateFailedError as exc:
             if isinstance(exc.cause, ApplicationError) and exc.cause.type == ORDER_CONFLICT:
                 raise placement.conflict() from exc
             raise
-    if state is None:
-        # Unsettled, or no worker ran the update's validator: the memo tells a conflict.
-        view = await _matching_view(client, settings, placement, QUICK_QUERY)
-        return Submitted(view, 202)
-    return Submitted(from_state(state, settings, client.namespace), 200)
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            state = None  # its workflow closed meanwhile: the view reads its result
+    if state is None or not state.status.is_terminal:
+        view = await order_view(client, settings, order.order_id, query_timeout=QUICK_QUERY)
+        return Submitted(view, 200 if view.status.is_terminal else 202, replayed=replayed)
+    return Submitted(from_state(state, settings, client.namespace), 200, replayed=replayed)

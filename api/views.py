@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
@@ -26,6 +29,8 @@ from orders.problems import ProblemError
 from orders.settings import Settings
 from orders.temporal import CUSTOMER_ID, ORDER_STATUS, ORDER_TOTAL, workflow_id
 from workflows.order import OrderWorkflow
+
+T = TypeVar("T")
 
 QUERY_TIMEOUT = timedelta(seconds=5)
 QUICK_QUERY = timedelta(seconds=2)
@@ -95,13 +100,29 @@ async def order_view(
             if description.status is WorkflowExecutionStatus.COMPLETED:
                 state = await handle.result(rpc_timeout=RPC_TIMEOUT)
             elif description.status is WorkflowExecutionStatus.RUNNING:
-                state = await handle.query(OrderWorkflow.status, rpc_timeout=query_timeout)
+                query = handle.query(OrderWorkflow.status, rpc_timeout=query_timeout)
+                state = await _within(query, query_timeout)
             else:
                 return await from_description(description, settings, client.namespace)
-        except (WorkflowQueryFailedError, RPCError):
+        except (WorkflowQueryFailedError, RPCError, TimeoutError):
             # No worker answered the query (they may all be down): show what visibility knows.
             return await from_description(description, settings, client.namespace)
     return from_state(state, settings, client.namespace)
+
+
+async def _within(query: Coroutine[Any, Any, T], bound: timedelta) -> T:
+    """`query`'s answer, or `TimeoutError` once `bound` has passed.
+
+    The SDK retries a query that timed out at the server (no worker took it), each try given the
+    whole `rpc_timeout` again, so the wall clock is the bound. A query given up on is left to
+    end by itself, its error read, rather than cancelled inside the SDK's bridge.
+    """
+    task = asyncio.ensure_future(query)
+    done, _ = await asyncio.wait({task}, timeout=bound.total_seconds())
+    if task in done:
+        return task.result()
+    task.add_done_callback(lambda late: late.cancelled() or late.exception())
+    raise TimeoutError
 
 
 async def from_description(

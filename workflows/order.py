@@ -90,8 +90,8 @@ class OrderWorkflow:
     - Query `status` -> `OrderState`: status, steps, compensations (in the order they ran), failure.
     - Update `settled(SettledRequest)` -> `OrderState` once the critical path has settled (completed
       or compensated), or as it stands when the request's `wait_seconds` have passed; rejected
-      (`OrderConflict`) when the fingerprint is another order's, so that update-with-start on a
-      reused order id never attaches to a different order.
+      (`OrderConflict`) when the fingerprint is another order's, so that a wait on a reused
+      order id never attaches to a different order.
     - Update `cancel(CancelRequest)` -> `CancelResult`: rejected (`CancelRejected`) once the order
       is settled or already failing; accepted, the step in flight settles and then everything
       done so far is undone, and the order ends `CANCELLED`. A Temporal cancellation of the
