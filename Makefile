@@ -30,8 +30,11 @@ test: lint typecheck pytest  ## ruff, mypy and the whole test suite on real serv
 
 CHAOS_ROUNDS ?= 3
 CHAOS_ORDERS_PER_FAULT ?= 20
-chaos: $(STAMP)  ## the chaos suite's long form: more rounds of faults, more orders each
+PROTOCOL_EXAMPLES ?= 30
+PROTOCOL_STEPS ?= 40
+chaos: $(STAMP)  ## the chaos suite's long form: more rounds of faults, more orders each, more protocol examples
 	CHAOS_ROUNDS=$(CHAOS_ROUNDS) CHAOS_ORDERS_PER_FAULT=$(CHAOS_ORDERS_PER_FAULT) \
+		PROTOCOL_EXAMPLES=$(PROTOCOL_EXAMPLES) PROTOCOL_STEPS=$(PROTOCOL_STEPS) \
 		$(BIN)/pytest -m chaos -o log_cli=true -o log_cli_level=WARNING
 
 BENCH_COUNT ?= 100
