@@ -3,15 +3,31 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install dev test lint typecheck pytest chaos bench schemas histories ui screenshots clean
+.PHONY: install system-packages lock dev test lint typecheck pytest chaos bench schemas histories \
+	ui screenshots clean
 
-$(STAMP): pyproject.toml
+# Everything from the lockfile, hashes checked; then the project and its tools (tools/), editable.
+# PYTHONWARNINGS: setuptools warns about every editable install of a folder-named package.
+$(STAMP): pyproject.toml tools/pyproject.toml requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet --no-deps -e . -e tools
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install the project with its dev tools
+install: $(STAMP)  ## create .venv: the project, its tools and dev tools, pinned by requirements/
+
+system-packages:  ## the system packages some tests need (apt-get, as root; see the script)
+	tools/system-packages
+
+# requirements/dev.txt pins everything `make install` installs (all extras); runtime.txt pins the
+# runtime alone, at the same versions, for the Docker image. After a change to pyproject.toml:
+# `make lock` (pins what changed, keeps the rest); `make lock UPGRADE=1` moves every pin to the
+# newest release.
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -q
+lock: $(STAMP)  ## pin the dependencies again after a change to pyproject.toml (UPGRADE=1: all)
+	$(LOCK) --extra dev $(if $(UPGRADE),--upgrade) -o requirements/dev.txt
+	$(LOCK) -c requirements/dev.txt -o requirements/runtime.txt
 
 dev: $(STAMP)  ## run the whole local stack (Ctrl-C stops it)
 	$(BIN)/orders dev
@@ -23,7 +39,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) system-packages
 	$(BIN)/pytest
 
 test: lint typecheck pytest  ## ruff, mypy and the whole test suite on real servers

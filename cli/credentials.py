@@ -10,6 +10,7 @@ from pathlib import Path
 
 API_KEY_FILE = "dev-api-key"
 SERVICE_TOKEN_FILE = "service-token"
+CODEC_KEYS_FILE = "codec-keys"
 
 API_KEY_HINT = "set ORDERS_API_KEY or --api-key (`make dev` writes one to .data/dev-api-key)"
 SERVICE_TOKEN_HINT = "set ORDERS_SERVICE_TOKEN (`make dev` writes it to .data/service-token)"

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 import httpx
 import typer
 
-from cli.api_client import CliError
+from cli.errors import CliError
 from orders.bus import CONSUMERS
 
 T = TypeVar("T")

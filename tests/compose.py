@@ -35,8 +35,8 @@ from services.payment.app import create_app as payment_app
 from services.payment.settings import PaymentSettings
 from services.shipping.app import create_app as shipping_app
 from services.shipping.settings import ShippingSettings
-from services.smtp_sink.settings import SmtpSinkSettings
 from tests.codec_keys import TEST_KEYS
+from tools.smtp_sink.settings import SmtpSinkSettings
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
 from workers.loyalty.app import create_app as loyalty_app

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from cli.stack import Process, free_port, nats_ready, nats_server_argv, wait_until
+from tools.stack.processes import Process, free_port, nats_ready, nats_server_argv, wait_until
 
 
 class NatsServer:

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from cli.stack import free_port
+from tools.stack.processes import free_port
 
 SUPERUSER = "postgres"
 SERVER_OPTIONS = (

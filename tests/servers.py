@@ -10,8 +10,10 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from cli.dev import service_component
-from cli.stack import (
+from tests.integration.participants import Participants
+from tests.tokens import SERVICE_TOKEN
+from tools.stack.components import service_component
+from tools.stack.processes import (
     Process,
     executable,
     free_ports,
@@ -20,8 +22,7 @@ from cli.stack import (
     temporal_ready,
     wait_until,
 )
-from tests.integration.participants import SERVICES, Participants
-from tests.tokens import SERVICE_TOKEN
+from tools.stack.settings import SERVICES
 
 
 def _stopped(process: Process) -> None:

@@ -36,7 +36,7 @@ from orders.logs import configure_logging
 from orders.settings import Settings, get_settings
 from orders.telemetry import configure_telemetry
 from orders.temporal import connect
-from orders.tuning import worker_options, write_workflow_bytecode
+from workers.tuning import worker_options, write_workflow_bytecode
 from workflows.order import OrderWorkflow
 
 log = logging.getLogger("orders.worker")

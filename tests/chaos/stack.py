@@ -7,9 +7,11 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cli.dev import CONSUMERS, SERVICES, Component, DevSettings, components
-from cli.dev_secrets import DevSecrets, dev_secrets
-from cli.stack import Process, wait_until
+from orders.bus import CONSUMERS
+from tools.stack.components import Component, components
+from tools.stack.processes import Process, wait_until
+from tools.stack.secrets import DevSecrets, dev_secrets
+from tools.stack.settings import SERVICES, DevSettings
 
 
 @dataclass

@@ -26,12 +26,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from cli.dev import SERVICES
 from orders.temporal import connect
 from tests.chaos.protocol.machine import ProtocolMachine
 from tests.chaos.protocol.run import Bridge, Run, log
 from tests.chaos.protocol.world import World
 from tests.chaos.stack import ChaosStack
+from tools.stack.settings import SERVICES
 
 EXAMPLES = int(os.environ.get("PROTOCOL_EXAMPLES", "6"))
 STEPS = int(os.environ.get("PROTOCOL_STEPS", "15"))

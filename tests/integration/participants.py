@@ -10,8 +10,8 @@ import httpx
 
 from orders.models import Address, LineItem, OrderInput
 from tests.tokens import SERVICE_HEADERS
+from tools.stack.settings import SERVICES
 
-SERVICES = ("inventory", "payment", "shipping")
 COLLECTIONS = {"inventory": "/reservations", "payment": "/charges", "shipping": "/shipments"}
 
 

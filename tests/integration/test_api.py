@@ -13,12 +13,12 @@ from temporalio.client import Client
 
 from api.auth.settings import AuthSettings
 from api.main import create_app
-from cli.stack import free_port
 from orders.settings import Settings
 from tests.integration.orders import order_body, poll
 from tests.integration.participants import HAPPY_TOTAL, Participants
 from tests.threadpool import thread_hops
 from tests.tokens import bearer
+from tools.stack.processes import free_port
 
 PROBLEM = "application/problem+json"
 

@@ -19,11 +19,11 @@ from temporalio.worker import Worker
 
 from api.auth.settings import AuthSettings
 from api.main import create_app
-from cli.stack import free_port
 from orders.problems import PROBLEM_MEDIA_TYPE
 from orders.settings import Settings
 from tests.integration.orders import poll
 from tests.tokens import bearer
+from tools.stack.processes import free_port
 
 FUZZ = settings(
     max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)

@@ -15,18 +15,18 @@ import pytest
 from rich.console import Console
 from temporalio.client import Client
 
-from cli.audit import AuditReport, Violation, audit
-from cli.audit_command import exit_code, show_report
-from cli.evidence import Sources
-from cli.stack import free_port
+from cli.audit.checks import AuditReport, Violation, audit
+from cli.audit.commands import exit_code, show_report
+from cli.audit.evidence import Sources
 from orders.bus import connect_nats, provision_streams
 from orders.models import Address, CancelRequest, LineItem, OrderStatus
-from services.smtp_sink.sink import SmtpSink
 from tests.integration.consumers import running
 from tests.integration.orders import poll, run, start, state
 from tests.integration.participants import Participants, new_order
 from tests.nats import NatsServer
 from tests.tokens import SERVICE_HEADERS
+from tools.smtp_sink.sink import SmtpSink
+from tools.stack.processes import free_port
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
 from workers.loyalty.app import create_app as loyalty_app

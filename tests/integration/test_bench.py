@@ -112,7 +112,7 @@ async def test_a_bench_stopped_twice_mid_run_stops_its_whole_stack(tmp_path: Pat
 @pytest.mark.timeout(120)
 async def test_the_participant_call_bench_measures_the_service_alone() -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli.bench.participant_call", "--count", "20", "--concurrency", "2",
+        sys.executable, "-m", "tools.bench.participant_call", "--count", "20", "--concurrency", "2",
         stdout=PIPE, stderr=STDOUT,
     )  # fmt: skip
     output, _ = await process.communicate()

@@ -18,11 +18,13 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from typer.testing import CliRunner, Result
 
-from cli import dead_letters, dlq_commands, event_replay, events_commands
-from cli.bus_admin import UnknownConsumer
-from cli.dead_letters import UnknownDeadLetter
+from cli.bus import UnknownConsumer
+from cli.dlq import commands as dlq_commands
+from cli.dlq import dead_letters
+from cli.dlq.dead_letters import UnknownDeadLetter
+from cli.events import commands as events_commands
+from cli.events import replay as event_replay
 from cli.main import app
-from cli.stack import free_port
 from orders.bus import (
     DLQ_CONSUMER,
     DLQ_DELIVERIES,
@@ -46,6 +48,7 @@ from orders.events import (
     event_subject,
 )
 from tests.nats import running_nats
+from tools.stack.processes import free_port
 
 TRACEPARENT = f"00-{'a1' * 16}-{'b2' * 8}-01"
 _stream_seqs = itertools.count(1000)

@@ -27,9 +27,8 @@ from nats.js import JetStreamContext
 from sqlalchemy import func, select
 
 import orders.bus
-from cli.dead_letters import list_dead_letters, replay_dead_letter
-from cli.event_replay import replay_events
-from cli.stack import Process, free_port, port_open, wait_until
+from cli.dlq.dead_letters import list_dead_letters, replay_dead_letter
+from cli.events.replay import replay_events
 from orders.bus import (
     DLQ_CONSUMER,
     DLQ_DELIVERIES,
@@ -45,7 +44,6 @@ from orders.bus import (
 from orders.events import subject_token
 from orders.problems import PROBLEM_MEDIA_TYPE
 from services.common.db import Database
-from services.smtp_sink.sink import SmtpSink
 from tests.databases import Databases
 from tests.integration.consumers import (
     Flaky,
@@ -60,6 +58,8 @@ from tests.integration.consumers import (
 from tests.integration.orders import poll
 from tests.nats import NatsServer, running_nats
 from tests.sample_events import cancelled_event, completed_event, failed_event, new_order_id
+from tools.smtp_sink.sink import SmtpSink
+from tools.stack.processes import Process, free_port, port_open, wait_until
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
 from workers.consumer.delivery import Delivery
@@ -650,7 +650,7 @@ async def test_consumer_and_sink_processes_exit_cleanly_on_sigterm(
         processes.append((process, answers(f"http://127.0.0.1:{port}/healthz", status)))
     sink_port = free_port()
     sink_env = {"SMTP_SINK_PORT": str(sink_port), "SMTP_SINK_MAILDIR": str(tmp_path / "mail")}
-    sink_argv = [sys.executable, "-m", "services.smtp_sink"]
+    sink_argv = [sys.executable, "-m", "tools.smtp_sink"]
     sink = Process("smtp-sink", sink_argv, sink_env, tmp_path / "sink.log")
     processes.append((sink, port_open(sink_port)))
     try:

@@ -18,10 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from cli.stack import free_ports
 from tests.integration.orders import poll
 from tests.processes import alive, descendants
 from tests.tokens import SERVICE_HEADERS
+from tools.stack.processes import free_ports
 
 READY = "Ctrl-C stops everything"
 SCENARIOS: dict[str, tuple[str, str | None]] = {

@@ -22,11 +22,11 @@ from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from cli.stack import Process, executable, free_port, http_ok, wait_until
 from orders.models import OrderInput, OrderStatus
 from orders.temporal import workflow_id
 from tests.integration.orders import run, start, state
 from tests.integration.participants import new_order
+from tools.stack.processes import Process, executable, free_port, http_ok, wait_until
 from workflows.order import OrderWorkflow
 
 TOKEN = "integration-codec-token"

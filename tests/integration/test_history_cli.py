@@ -15,9 +15,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from typer.testing import CliRunner, Result
 
-from cli import histories
+from cli.history import histories
+from cli.history.replaying import replayer
 from cli.main import app
-from cli.replaying import replayer
 from orders.models import ChargePaymentInput, OrderStatus
 from orders.temporal import ActivityName, workflow_id
 from tests.integration.orders import poll, run

@@ -12,13 +12,13 @@ import pytest
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from cli.stack import free_port
 from orders.models import OrderStatus
-from services.smtp_sink.sink import SmtpSink
 from tests.integration.consumers import mails, running
 from tests.integration.orders import poll, run
 from tests.integration.participants import HAPPY_TOTAL, new_order
 from tests.nats import NatsServer
+from tools.smtp_sink.sink import SmtpSink
+from tools.stack.processes import free_port
 from workers.loyalty.app import create_app as loyalty_app
 from workers.loyalty.settings import LoyaltySettings
 from workers.notification.app import create_app as notification_app

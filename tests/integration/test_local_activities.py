@@ -7,7 +7,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from cli.replaying import replayer
+from cli.history.replaying import replayer
 from orders.models import OrderStatus, Outcome
 from tests.integration.orders import run
 from tests.integration.participants import Participants, new_order

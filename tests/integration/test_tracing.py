@@ -21,7 +21,6 @@ from temporalio.client import Client
 
 from api.auth.settings import AuthSettings
 from api.main import create_app as api_app
-from cli.stack import free_port
 from orders.bus import CONSUMERS
 from orders.logs import FORMAT, install_record_factory
 from orders.settings import Settings
@@ -31,12 +30,13 @@ from services.payment.app import create_app as payment_app
 from services.payment.settings import PaymentSettings
 from services.shipping.app import create_app as shipping_app
 from services.shipping.settings import ShippingSettings
-from services.smtp_sink.sink import SmtpSink
 from tests.integration.consumers import running
 from tests.integration.orders import order_body, poll
 from tests.integration.tracing import SpanRecorder, served, span_recorder, trace_id
 from tests.nats import running_nats
 from tests.tokens import bearer
+from tools.smtp_sink.sink import SmtpSink
+from tools.stack.processes import free_port
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
 from workers.loyalty.app import create_app as loyalty_app

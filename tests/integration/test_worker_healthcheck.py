@@ -10,8 +10,8 @@ import sys
 import pytest
 from temporalio.worker import Worker
 
-from cli.stack import free_port
 from tests.integration.orders import poll
+from tools.stack.processes import free_port
 from workers.healthcheck import polled_from
 
 

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cli import histories
+from cli.history import histories
 from tests.codec_keys import use_test_keys
 from tests.replay.committed import HISTORIES
 from tests.replay.scenarios import SCENARIOS

@@ -18,8 +18,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.workflow import NondeterminismError
 
-from cli import histories
-from cli.replaying import ReplayOutcome, replay, replayer
+from cli.history import histories
+from cli.history.replaying import ReplayOutcome, replay, replayer
 from tests.replay.committed import HISTORIES
 from tests.replay.variants import (
     FraudScreenAdded,

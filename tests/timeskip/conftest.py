@@ -14,9 +14,9 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
-from cli.stack import executable
 from orders.encryption import data_converter
 from orders.temporal import SEARCH_ATTRIBUTES
+from tools.stack.processes import executable
 
 _INDEXED = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cli import options, placing
+from cli import options
+from cli.order import placing
 from tests.unit.fake_api import Fake
 
 

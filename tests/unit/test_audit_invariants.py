@@ -8,8 +8,8 @@ from typing import Any
 
 from temporalio.client import WorkflowExecutionStatus
 
-from cli.audit import check
-from cli.evidence import AuditedOrder, Evidence
+from cli.audit.checks import check
+from cli.audit.evidence import AuditedOrder, Evidence
 from orders.models import (
     Finish,
     LineItem,

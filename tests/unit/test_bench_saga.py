@@ -8,11 +8,11 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from cli.bench.saga import app
 from orders.models import Charge, Reservation, Shipment
 from services.inventory.schemas import ReservationPublic
 from services.payment.schemas import ChargePublic
 from services.shipping.schemas import ShipmentPublic
+from tools.bench.saga import app
 
 ADDRESS = {"name": "G", "line1": "1", "city": "A", "postal_code": "1", "country": "US"}
 CALLS: list[tuple[str, dict[str, Any], type[BaseModel], type[BaseModel]]] = [

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from cli.bench.phase import busy_cores
-from cli.bench.report import _budget, _cpu_bound, _rounds, _saga, _table
-from cli.bench.run import PHASES, Level, cpu_budget, in_turn, level_result
-from cli.bench.stats import median, per_second, percentile, ratio, summary
+from tools.bench.phase import busy_cores
+from tools.bench.report import _budget, _cpu_bound, _rounds, _saga, _table
+from tools.bench.run import PHASES, Level, cpu_budget, in_turn, level_result
+from tools.bench.stats import median, per_second, percentile, ratio, summary
 
 
 def test_percentiles_interpolate_between_closest_ranks() -> None:

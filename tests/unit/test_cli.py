@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from api.schemas import OrderCreate
-from cli.api_client import ApiError
-from cli.render import money
-from cli.scenarios import Scenario, order_body
+from cli.errors import ApiError
+from cli.order.render import money
+from cli.order.scenarios import Scenario, order_body
 from tests.unit.fake_api import (
     Fake,
     Handler,

@@ -10,8 +10,8 @@ import pytest
 
 from api.auth.keys import KeyFile
 from api.auth.scopes import ALL_SCOPES
-from cli.dev_secrets import dev_secrets
 from tests.unit.fake_api import Fake, assert_clean_exit, order, orders, problem
+from tools.stack.secrets import dev_secrets
 
 
 @pytest.fixture(autouse=True)

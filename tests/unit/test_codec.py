@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from temporalio.api.common.v1 import Payload
 
-from cli.dev_secrets import CODEC_KEYS_FILE, cli_codec_env
+from cli.credentials import CODEC_KEYS_FILE
+from cli.payloads import cli_codec_env
 from orders.codec import (
     ENCODING,
     KEY_ID,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from cli.dev import PORT_FIELDS, DevSettings
-from cli.stack import free_ports
+from tools.stack.processes import free_ports
+from tools.stack.settings import PORT_FIELDS, DevSettings
 
 
 def test_ports_chosen_together_are_distinct_and_bindable() -> None:

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from cli.main import app
-from cli.stack import free_port
 from tests.replay.committed import HISTORIES
+from tools.stack.processes import free_port
 
 ENV = {"COLUMNS": "200"}
 

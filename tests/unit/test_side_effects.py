@@ -11,9 +11,9 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pydantic import ValidationError
 
-from cli.stack import free_port
 from orders.events import parse_event
 from tests.sample_events import cancelled_event, completed_event, failed_event
+from tools.stack.processes import free_port
 from workers.consumer.deadletter import header_value, invalid_event_reason, order_id_hint
 from workers.consumer.handler import PermanentFailure
 from workers.consumer.money import format_money, whole_units

@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from orders.tuning import write_workflow_bytecode
+from workers.tuning import write_workflow_bytecode
 
 WORKFLOW_SOURCE = """
 from temporalio import workflow

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from cli.audit import NOUNS, UNDONE
+from cli.audit.checks import NOUNS, UNDONE
 from orders.models import OrderStatus
 from tests.chaos.protocol.bodies import Body
 

@@ -10,12 +10,12 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from cli.dev import SERVICES
 from orders.models import OrderStatus
 from orders.temporal import workflow_id
 from tests.chaos.protocol.bodies import customer_id
 from tests.chaos.protocol.model import ModelViolation, OrderModel, check_records
 from tests.chaos.protocol.run import log
+from tools.stack.settings import SERVICES
 
 if TYPE_CHECKING:
     from tests.chaos.protocol.base import MachineBase

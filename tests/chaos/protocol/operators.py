@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
-from cli.dev import SERVICES
 from tests.chaos.protocol.base import MachineBase, step
 from tests.chaos.protocol.model import OrderModel
+from tools.stack.settings import SERVICES
 
 FAULTS = st.one_of(
     st.sampled_from([{"latency_ms": ms} for ms in (200, 800, 1500)]),

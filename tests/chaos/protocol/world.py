@@ -17,9 +17,9 @@ from temporalio.client import Client
 from temporalio.converter import PayloadConverter
 from temporalio.service import RPCError
 
-from cli.audit import AuditReport, audit
-from cli.audit_command import sources
-from cli.dev import CONSUMERS, SERVICES
+from cli.audit.checks import AuditReport, audit
+from cli.audit.commands import sources
+from orders.bus import CONSUMERS
 from orders.models import OrderStatus
 from orders.temporal import CUSTOMER_ID, ORDER_STATUS, workflow_id
 from tests.chaos.protocol.answers import (
@@ -31,6 +31,7 @@ from tests.chaos.protocol.answers import (
 from tests.chaos.protocol.bodies import RESTOCKED
 from tests.chaos.stack import ChaosStack
 from tests.integration.participants import COLLECTIONS
+from tools.stack.settings import SERVICES
 
 READ_ATTEMPTS = 5
 """Reads of a participant's records, which its injected errors fail like any request."""

@@ -1,0 +1,1 @@
+"""`orders codec`: payload encryption keys."""

@@ -1,0 +1,1 @@
+"""`orders keys`: the API keys the orders API accepts."""

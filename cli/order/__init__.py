@@ -1,0 +1,1 @@
+"""Commands on orders through the orders API: `place`, `status`, `cancel`, `compensation`."""
