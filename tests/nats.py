@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from tools.stack.processes import Process, free_port, nats_ready, nats_server_argv, wait_until
+from tools.stack.processes import Process, free_port, wait_until
+from tools.stack.ready import nats_ready
+from tools.stack.servers import nats_server_argv
 
 
 class NatsServer:

@@ -13,15 +13,9 @@ from pathlib import Path
 from tests.integration.participants import Participants
 from tests.tokens import SERVICE_TOKEN
 from tools.stack.components import service_component
-from tools.stack.processes import (
-    Process,
-    executable,
-    free_ports,
-    http_ok,
-    temporal_dev_server_argv,
-    temporal_ready,
-    wait_until,
-)
+from tools.stack.processes import Process, executable, free_ports, wait_until
+from tools.stack.ready import http_ok, temporal_ready
+from tools.stack.servers import temporal_dev_server_argv
 from tools.stack.settings import SERVICES
 
 

@@ -59,7 +59,8 @@ from tests.integration.orders import poll
 from tests.nats import NatsServer, running_nats
 from tests.sample_events import cancelled_event, completed_event, failed_event, new_order_id
 from tools.smtp_sink.sink import SmtpSink
-from tools.stack.processes import Process, free_port, port_open, wait_until
+from tools.stack.processes import Process, free_port, wait_until
+from tools.stack.ready import port_open
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
 from workers.consumer.delivery import Delivery

@@ -26,7 +26,8 @@ from orders.models import OrderInput, OrderStatus
 from orders.temporal import workflow_id
 from tests.integration.orders import run, start, state
 from tests.integration.participants import new_order
-from tools.stack.processes import Process, executable, free_port, http_ok, wait_until
+from tools.stack.processes import Process, executable, free_port, wait_until
+from tools.stack.ready import http_ok
 from workflows.order import OrderWorkflow
 
 TOKEN = "integration-codec-token"

@@ -27,17 +27,10 @@ from orders.encryption import data_converter
 from tools.bench.noop_workflow import NOOP_TASK_QUEUE
 from tools.bench.saga import SAGA_TASK_QUEUE
 from tools.stack.components import Component, codec_keys, components
-from tools.stack.processes import (
-    Process,
-    executable,
-    free_ports,
-    http_ok,
-    nats_ready,
-    nats_server_argv,
-    pollers_ready,
-    wait_until,
-)
+from tools.stack.processes import Process, executable, free_ports, wait_until
+from tools.stack.ready import http_ok, nats_ready, pollers_ready
 from tools.stack.secrets import dev_secrets
+from tools.stack.servers import nats_server_argv
 from tools.stack.settings import SERVICES, DevSettings
 
 NOOP_WORKER = "noop-worker"

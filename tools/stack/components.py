@@ -10,17 +10,10 @@ from pathlib import Path
 
 from orders.bus import CONSUMERS
 from orders.encryption import CodecSettings
-from tools.stack.processes import (
-    executable,
-    http_ok,
-    nats_ready,
-    nats_server_argv,
-    pollers_ready,
-    port_open,
-    temporal_dev_server_argv,
-    temporal_ready,
-)
+from tools.stack.processes import executable
+from tools.stack.ready import http_ok, nats_ready, pollers_ready, port_open, temporal_ready
 from tools.stack.secrets import DevSecrets, dev_keys_file, dev_token
+from tools.stack.servers import nats_server_argv, temporal_dev_server_argv
 from tools.stack.settings import DEV_RATE_LIMIT, SERVICES, DevSettings
 
 

