@@ -40,7 +40,7 @@ class TooManyWatches(Exception):
 @dataclass(eq=False)
 class _Watch:
     deadline: float
-    settled: asyncio.Future[OrderState] = field(
+    settled: asyncio.Future[OrderState | None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
@@ -106,4 +106,6 @@ class Watches:
             if not self._per_order[key[0]]:
                 del self._per_order[key[0]]
             if not watch.settled.done():
-                watch.settled.cancel()
+                # Nobody waits past the watch's deadline but its last caller, whose own timer may
+                # fire after this: it answers "not settled yet", never a cancellation.
+                watch.settled.set_result(None)

@@ -114,3 +114,30 @@ async def test_an_update_no_worker_took_is_sent_again_under_its_id() -> None:
     await watches.wait("o-1", "fp", deadline, worker_back)
     assert ids[3] == ids[0]  # the admitted one, answered at last
     assert ids[4] != ids[0]  # then a fresh one
+
+
+async def test_a_watch_that_runs_out_answers_its_last_caller_not_settled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The watch ends at the latest deadline, which is also the last caller's: that caller must
+    read "not settled yet" (None), never the watch's end as a cancellation, whichever of the
+    two clocks fires first (under load, the watch's often does)."""
+    watches, order = Watches(max_wait=60), FakeOrder()
+    release = asyncio.Event()
+
+    async def held_update(update_id: str, seconds: float) -> OrderState:
+        order.calls.append((update_id, seconds))
+        await release.wait()
+        return state(OrderStatus.SCHEDULING_SHIPMENT)
+
+    deadline = time.monotonic() + 30
+    caller = asyncio.ensure_future(watches.wait("o-1", "fp", deadline, held_update))
+    await poll(lambda: len(order.calls) == 1, what="the update in flight")
+
+    # The watch's clock reaches the deadline before the caller's timer does.
+    past = deadline + 1
+    monkeypatch.setattr("api.waiting.time.monotonic", lambda: past)
+    release.set()
+
+    assert await caller is None
+    assert watches.in_flight("o-1") == 0
