@@ -3,7 +3,7 @@
 FastAPI runs a plain `def` endpoint or dependency in the thread pool, one thread hop each. For
 the few lines such functions do (read `app.state`, compare a token) the hop costs far more than
 the work: the participant services spent about 15 % more CPU per call while their four
-dependencies were plain functions (see BENCHMARKS.md). Hot routes should hop nowhere.
+dependencies were plain functions (see docs/benchmarks.md). Hot routes should hop nowhere.
 """
 
 from __future__ import annotations

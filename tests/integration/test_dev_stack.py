@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -18,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.dev_stack import PORT_VARIABLES, orders_dev, ready
 from tests.integration.orders import poll
 from tests.processes import alive, descendants
 from tests.tokens import SERVICE_HEADERS
 from tools.stack.processes import free_ports
 
-READY = "Ctrl-C stops everything"
 SCENARIOS: dict[str, tuple[str, str | None]] = {
     "happy": ("COMPLETED", None),
     "out-of-stock": ("FAILED", "OutOfStock"),
@@ -47,23 +46,6 @@ async def orders_json(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
-PORT_VARIABLES = (
-    "TEMPORAL_PORT",
-    "TEMPORAL_UI_PORT",
-    "INVENTORY_PORT",
-    "PAYMENT_PORT",
-    "SHIPPING_PORT",
-    "ORDERS_API_PORT",
-    "NATS_PORT",
-    "SMTP_SINK_PORT",
-    "NOTIFICATION_PORT",
-    "LOYALTY_PORT",
-    "ANALYTICS_PORT",
-    "ORDERS_CODEC_SERVER_PORT",
-    "WORKER_METRICS_PORT",
-)
-
-
 @pytest.fixture
 def stack_env(tmp_path: Path) -> dict[str, str]:
     # Without the suite's test key: `orders dev` makes and keeps its own, as on a fresh checkout.
@@ -73,32 +55,6 @@ def stack_env(tmp_path: Path) -> dict[str, str]:
         "ORDERS_DATA_DIR": str(tmp_path / "data"),
         **dict(zip(PORT_VARIABLES, map(str, free_ports(len(PORT_VARIABLES))), strict=True)),
     }
-
-
-@contextlib.contextmanager
-def orders_dev(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`orders dev` as a subprocess; killed, with everything below it, if a test fails."""
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "dev"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            for pid in descendants(process.pid):
-                os.kill(pid, signal.SIGKILL)
-            process.kill()
-        process.wait()
-        log.close()
-
-
-async def ready(process: subprocess.Popen[bytes], log: Path) -> None:
-    def up() -> bool:
-        assert process.poll() is None, log.read_text()
-        return READY in log.read_text()
-
-    await poll(up, what="the stack ready", within=90)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 CHROMIUM = Path(os.environ.get("ORDERS_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("ORDERS_CHROMEDRIVER", "/usr/bin/chromedriver"))
 WINDOW = (1280, 900)
-"""Wide enough for the UI's list columns, small enough for the README's images."""
+"""Wide enough for the UI's list columns, small enough for the images of docs/web-ui.md."""
 
 
 def missing() -> str | None:

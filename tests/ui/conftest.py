@@ -2,7 +2,7 @@
 
 They skip, saying why, only where Debian's `chromium` and `chromium-driver` are not installed.
 Screenshots go to `$ORDERS_TEST_ARTIFACTS/ui` (default `.data/test-artifacts/ui`) on every run;
-`make screenshots` copies them to `docs/images/` for the README.
+`make screenshots` copies them to `docs/images/` for docs/web-ui.md.
 """
 
 from __future__ import annotations

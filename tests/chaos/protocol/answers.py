@@ -14,7 +14,7 @@ The API bounds that query by the wall clock, not per attempt: the SDK retries a 
 server timed out (no worker took it), each try given the whole timeout again.
 
 Refusals. A 503 is accepted only with a problem body, a `Retry-After` and one of the codes
-the README documents: `order_busy` (the server's 10 updates in flight per workflow),
+docs/api.md documents: `order_busy` (the server's 10 updates in flight per workflow),
 `worker_unavailable` (no worker took a cancel in 10 s) and `temporal_unavailable`; and
 `worker_unavailable` only while no worker runs steadily (stopped, or started moments ago).
 """

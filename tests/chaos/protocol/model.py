@@ -1,7 +1,7 @@
 """What was asked of one order, and what the order may therefore become. No I/O: the machine
 tells it what it asked and what it saw, and asks it what is allowed.
 
-The rules it encodes (README, "How an order runs" and "The API"):
+The rules it encodes (docs/workflow.md and docs/api.md):
 
 - FAILED only for a business failure, named by the failure at the step where the body stops
   the saga;
