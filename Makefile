@@ -55,7 +55,7 @@ chaos: $(STAMP)  ## the chaos suite's long form: more rounds of faults, more ord
 
 BENCH_COUNT ?= 100
 BENCH_ARGS ?= --rounds 3 -c 1 -c 8
-bench: $(STAMP)  ## throughput and latency on a fresh stack against the no-op limit (BENCHMARKS.md)
+bench: $(STAMP)  ## throughput and latency on a fresh stack against the no-op limit (docs/benchmarks.md)
 	$(BIN)/orders bench --count $(BENCH_COUNT) $(BENCH_ARGS)
 
 schemas: $(STAMP)  ## regenerate schemas/events/*.json from the event models

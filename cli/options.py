@@ -14,7 +14,6 @@ import httpx
 import typer
 
 from cli.errors import CliError
-from orders.bus import CONSUMERS
 
 T = TypeVar("T")
 
@@ -59,17 +58,7 @@ NatsUrl = Annotated[
     str,
     typer.Option("--nats", envvar="ORDERS_NATS_URL", metavar="URL", help="The NATS server."),
 ]
-ConsumerOption = Annotated[
-    str | None,
-    typer.Option(
-        "--consumer", metavar="NAME", help=f"Only this consumer's: {', '.join(CONSUMERS)}."
-    ),
-]
 
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def consumer_suffix(consumer: str | None) -> str:
-    return f" of {consumer}" if consumer else ""

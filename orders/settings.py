@@ -35,9 +35,9 @@ class Settings(BaseSettings):
     """Let a workflow task's completion carry its next activity back to this worker."""
     sandbox_passthrough: bool = False
     """Pass the sandbox the project's contracts and pydantic wholesale, not only what the workflow
-    module passes through itself; measured no gain (BENCHMARKS.md), so off."""
+    module passes through itself; measured no gain (docs/benchmarks.md), so off."""
     local_activities: bool = False
-    """New orders run their participant calls as local activities (see BENCHMARKS.md)."""
+    """New orders run their participant calls as local activities (see docs/benchmarks.md)."""
     http_max_connections: int = Field(default=100, gt=0)
     """Pooled connections to each participant service."""
     temporal_ui_url: str = "http://localhost:8233"

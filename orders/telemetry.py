@@ -9,7 +9,7 @@ publish of the order's event and each consumer's handling of it (the event carri
 Every process instruments itself unconditionally. Without a configured provider the spans are
 non-recording, yet the FastAPI instrumentation still reads each request's headers and builds its
 attributes: about 1 ms of CPU per request on the benchmark's machine, a tenth of a participant
-call (BENCHMARKS.md). `configure_telemetry` installs a real provider only when asked to export:
+call (docs/benchmarks.md). `configure_telemetry` installs a real provider only when asked to export:
 
 - `OTEL_SDK_DISABLED=true`, or `OTEL_TRACES_EXPORTER=none`: off.
 - `OTEL_TRACES_EXPORTER=otlp` (and/or `console`): those exporters.

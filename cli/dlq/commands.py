@@ -14,12 +14,25 @@ from rich.text import Text
 from cli import bus, options
 from cli.dlq import dead_letters
 from cli.dlq.dead_letters import DeadLetter
-from cli.options import DEFAULT_NATS, ConsumerOption, NatsUrl, plural
+from cli.options import DEFAULT_NATS, NatsUrl, plural
+from orders.bus import CONSUMERS
 
 dlq_app = typer.Typer(
     help="Dead letters: the events a consumer gave up on. List, re-feed or purge them.",
     no_args_is_help=True,
 )
+
+
+ConsumerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--consumer", metavar="NAME", help=f"Only this consumer's: {', '.join(CONSUMERS)}."
+    ),
+]
+
+
+def _of(consumer: str | None) -> str:
+    return f" of {consumer}" if consumer else ""
 
 
 @dlq_app.command("list")
@@ -49,7 +62,7 @@ def list_dead_letters(
         for letter in letters:
             typer.echo(json.dumps(letter.as_json()))
     elif not letters:
-        typer.echo(f"no dead letters{options.consumer_suffix(consumer)}")
+        typer.echo(f"no dead letters{_of(consumer)}")
     else:
         Console().print(_table(letters))
 
@@ -128,7 +141,7 @@ def replay_dead_letters(
     for letter_seq, subject in refed:
         typer.echo(f"re-fed dead letter {letter_seq} to {subject.split('.')[2]} ({subject})")
     if seq is None:
-        typer.echo(f"re-fed {plural(len(refed), 'dead letter')}{options.consumer_suffix(consumer)}")
+        typer.echo(f"re-fed {plural(len(refed), 'dead letter')}{_of(consumer)}")
 
 
 def _interactive() -> bool:
@@ -162,10 +175,10 @@ def purge_dead_letters(
 
         found = options.run(count())
         if not found:
-            typer.echo(f"no dead letters{options.consumer_suffix(consumer)}")
+            typer.echo(f"no dead letters{_of(consumer)}")
             return
         typer.confirm(
-            f"delete {plural(found, 'dead letter')}{options.consumer_suffix(consumer)} for good?",
+            f"delete {plural(found, 'dead letter')}{_of(consumer)} for good?",
             abort=True,
         )
 
@@ -173,6 +186,4 @@ def purge_dead_letters(
         async with bus.jetstream(nats_url) as js:
             return await dead_letters.purge_dead_letters(js, consumer)
 
-    typer.echo(
-        f"purged {plural(options.run(work()), 'dead letter')}{options.consumer_suffix(consumer)}"
-    )
+    typer.echo(f"purged {plural(options.run(work()), 'dead letter')}{_of(consumer)}")

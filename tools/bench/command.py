@@ -141,7 +141,7 @@ def bench_command(
 
     Each level runs the limit and the saga (bare start_workflow) and the
     application (POST /orders), and reports each and its ratios to the limit.
-    Worker tuning comes from the ORDERS_* environment (see BENCHMARKS.md).
+    Worker tuning comes from the ORDERS_* environment (see docs/benchmarks.md).
 
     Examples:
 

@@ -32,7 +32,7 @@ def temporal_dev_server_argv(
         "journal_mode=wal",
         # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the machine
         # (not of the server) may lose the last commits. Right for a local stack; measured in
-        # BENCHMARKS.md.
+        # docs/benchmarks.md.
         "--sqlite-pragma",
         "synchronous=normal",
         "--log-level",
