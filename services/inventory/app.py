@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.common.app import build_app
+from servicekit.app import build_app
 from services.inventory import admin, routes
 from services.inventory.catalog import seed_catalog
 from services.inventory.models import Base

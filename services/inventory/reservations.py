@@ -1,6 +1,6 @@
 """Reserving and releasing stock: the units of work behind the reservation routes.
 
-Each runs inside the caller's transaction (see `services.common.idempotency`). Rows that are
+Each runs inside the caller's transaction (see `servicekit.idempotency`). Rows that are
 checked and then changed are read `FOR UPDATE` (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already
 serialises writers), in SKU order so that two reservations never lock products in opposite
 orders and deadlock.
@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.problems import ProblemError
-from services.common.clock import new_id, utcnow
-from services.common.idempotency import Done
+from servicekit.clock import new_id, utcnow
+from servicekit.idempotency import Done
 from services.inventory.catalog import CATALOG_CURRENCY
 from services.inventory.models import Product, Reservation, ReservationLine, ReservationStatus
 from services.inventory.schemas import ReservationCreate, ReservationPublic

@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from orders.problems import problem_responses
-from services.common.deps import IdempotentDep, ReadSessionDep
-from services.common.listing import Limit, MadeByFilter, Offset, OrderIdFilter, list_records
+from servicekit.deps import IdempotentDep, ReadSessionDep
+from servicekit.listing import Limit, MadeByFilter, Offset, OrderIdFilter, list_records
 from services.inventory import reservations
 from services.inventory.models import Product, Reservation
 from services.inventory.schemas import ProductPublic, ReservationCreate, ReservationPublic

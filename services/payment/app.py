@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.common.app import build_app
+from servicekit.app import build_app
 from services.payment import routes
 from services.payment.models import Base
 from services.payment.settings import PaymentSettings, get_settings

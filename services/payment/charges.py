@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.problems import ProblemError
-from services.common.clock import new_id, utcnow
-from services.common.idempotency import Done
+from servicekit.clock import new_id, utcnow
+from servicekit.idempotency import Done
 from services.payment import cards
 from services.payment.models import Charge, ChargeStatus
 from services.payment.schemas import ChargeCreate, ChargePublic

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.common.app import build_app
+from servicekit.app import build_app
 from services.shipping import routes
 from services.shipping.models import Base
 from services.shipping.settings import ShippingSettings, get_settings

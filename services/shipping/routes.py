@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from orders.problems import problem_responses
-from services.common.deps import IdempotentDep, ReadSessionDep
-from services.common.listing import Limit, MadeByFilter, Offset, OrderIdFilter, list_records
+from servicekit.deps import IdempotentDep, ReadSessionDep
+from servicekit.listing import Limit, MadeByFilter, Offset, OrderIdFilter, list_records
 from services.shipping import shipments
 from services.shipping.models import Shipment
 from services.shipping.schemas import ShipmentCreate, ShipmentPublic

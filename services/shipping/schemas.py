@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.fields import CountryCode, OrderId, Quantity, Sku
+from servicekit.fields import CountryCode, OrderId, Quantity, Sku
 from services.shipping.models import ShipmentStatus
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]

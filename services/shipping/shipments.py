@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.problems import ProblemError
-from services.common.clock import new_id, utcnow
-from services.common.idempotency import Done
+from servicekit.clock import new_id, utcnow
+from servicekit.idempotency import Done
 from services.shipping import carriers
 from services.shipping.models import Shipment, ShipmentStatus
 from services.shipping.schemas import ShipmentCreate, ShipmentPublic

@@ -13,8 +13,8 @@ from sqlalchemy import MetaData
 
 from orders.problems import install_problem_handlers
 from orders.settings import get_settings as get_orders_settings
-from services.common.auth import ServiceTokenRequired, check_configured
-from services.common.db import Database
+from servicekit.auth import ServiceTokenRequired, check_configured
+from servicekit.db import Database
 from workers.consumer import ops
 from workers.consumer.handler import Handler
 from workers.consumer.processed import ProcessedBase

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.common.auth import ServiceTokenMissing
+from servicekit.auth import ServiceTokenMissing
 from services.inventory.app import create_app as create_inventory
 from services.inventory.settings import InventorySettings
 from tests.databases import Databases

@@ -8,8 +8,8 @@ import json
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.faults import FaultState
-from services.common.idempotency import IdempotencyRecord, Idempotent
+from servicekit.faults import FaultState
+from servicekit.idempotency import IdempotencyRecord, Idempotent
 from services.inventory import reservations
 from services.inventory.schemas import ReservationCreate
 from tests.databases import Databases

@@ -9,7 +9,7 @@ from fastapi import Query
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.idempotency import MAX_KEY_LENGTH, made_by
+from servicekit.idempotency import MAX_KEY_LENGTH, made_by
 
 R = TypeVar("R")
 

@@ -9,7 +9,7 @@ with one key, the second fails to insert it, rolls its work back and replays the
 response. 5xx answers are never stored, so a retry after one does the work.
 
 `made_by` reads back which record a key's request created, so a compensation can find what its
-own step did and nothing else (see `services.common.listing`).
+own step did and nothing else (see `servicekit.listing`).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from orders.problems import ProblemError, ProblemResponse
-from services.common.clock import utcnow
-from services.common.db import Database, UtcDateTime
-from services.common.faults import FaultState
+from servicekit.clock import utcnow
+from servicekit.db import Database, UtcDateTime
+from servicekit.faults import FaultState
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.db import Database
-from services.common.faults import FaultState
-from services.common.idempotency import MAX_KEY_LENGTH, Idempotent
+from servicekit.db import Database
+from servicekit.faults import FaultState
+from servicekit.idempotency import MAX_KEY_LENGTH, Idempotent
 
 
 async def get_db(request: Request) -> Database:

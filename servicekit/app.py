@@ -1,4 +1,4 @@
-"""The factory that wires a participant service: database, handlers, faults, health, admin."""
+"""The factory that wires a participant service: database, handlers, health, admin and faults."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from starlette.types import Scope
 
 from orders.logs import OrderContextMiddleware, header
 from orders.problems import install_problem_handlers
-from services.common import faults as faults_admin
-from services.common.auth import ServiceTokenRequired, check_configured
-from services.common.db import Database
-from services.common.faults import FaultMiddleware, FaultState
-from services.common.idempotency import IdempotencyBase
-from services.common.settings import ServiceSettings
+from servicekit import faults as faults_admin
+from servicekit.auth import ServiceTokenRequired, check_configured
+from servicekit.db import Database
+from servicekit.faults import FaultMiddleware, FaultState
+from servicekit.idempotency import IdempotencyBase
+from servicekit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,12 @@
+"""The service kit: what every FastAPI process of the fleet shares, participants and consumers.
+
+- `settings`: the pydantic-settings base every service and consumer extends with its env prefix.
+- `db`: async engine and sessions from a URL (SQLite made safe for concurrent writers).
+- `auth`: the fleet's service token, required on every route but the probes'.
+- `idempotency`: `Idempotency-Key` storage and replay, in the same transaction as the work.
+- `faults`: in-memory fault injection (errors, latency, holds, failure after commit) for tests.
+- `app`: the factory that wires all of the above around a service's routers.
+- `server`: run an app under uvicorn until SIGTERM.
+
+It imports only `orders`, the contracts; `services` and `workers` import it.
+"""
