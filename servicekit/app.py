@@ -16,11 +16,10 @@ from starlette.types import Scope
 
 from orders.logs import OrderContextMiddleware, header
 from orders.problems import install_problem_handlers
-from servicekit import faults as faults_admin
+from servicekit import faults
 from servicekit.auth import ServiceTokenRequired, check_configured
 from servicekit.db import Database
-from servicekit.faults import FaultMiddleware, FaultState
-from servicekit.idempotency import IdempotencyBase
+from servicekit.idempotency import AfterCommit, IdempotencyBase
 from servicekit.settings import ServiceSettings
 
 logger = logging.getLogger(__name__)
@@ -89,12 +88,11 @@ def build_app(
             logger.info("%s service stopped", name)
 
     app = FastAPI(title=f"hybrid-orders {name}", version="0.1.0", lifespan=lifespan)
-    faults = FaultState()
-    app.state.faults = faults
     app.state.settings = settings
     app.state.service = name
     install_problem_handlers(app)
-    app.add_middleware(FaultMiddleware, faults=faults)
+    # Faults only where tests are the point: with admin off (production) no request meets them.
+    app.state.after_commit = _inject_faults(app) if settings.enable_admin else None
     app.add_middleware(OrderContextMiddleware, order_of=order_of_request)
     # A server span per request, child of the activity's client span through `traceparent`.
     FastAPIInstrumentor.instrument_app(
@@ -104,7 +102,16 @@ def build_app(
     for router in routers:
         app.include_router(router, dependencies=[ServiceTokenRequired])
     if settings.enable_admin:
-        app.include_router(faults_admin.router, dependencies=[ServiceTokenRequired])
-        for router in admin_routers:
+        for router in (faults.router, *admin_routers):
             app.include_router(router, dependencies=[ServiceTokenRequired])
     return app
+
+
+def _inject_faults(app: FastAPI) -> AfterCommit:
+    """Mount fault injection: its middleware delays, holds and fails requests before their
+    route; the state it returns is the idempotency store's after-commit hook. Added before the
+    order context, so it runs inside it and its logs name the order."""
+    state = faults.FaultState()
+    app.state.faults = state
+    app.add_middleware(faults.FaultMiddleware, faults=state)
+    return state
