@@ -3,9 +3,14 @@
 - `settings`: the pydantic-settings base every service and consumer extends with its env prefix.
 - `db`: async engine and sessions from a URL (SQLite made safe for concurrent writers).
 - `auth`: the fleet's service token, required on every route but the probes'.
+- `deps`: the routes' dependencies (`DbDep`, `ReadSessionDep`, `IdempotentDep`); `clock`: time
+  and record ids.
 - `idempotency`: `Idempotency-Key` storage and replay, in the same transaction as the work.
-- `faults`: in-memory fault injection (errors, latency, holds, failure after commit) for tests.
-- `app`: the factory that wires all of the above around a service's routers.
+- `records`, `resource`: a participant's record queries, and its create / undo / list / get
+  routes built from one description of the record.
+- `faults`: in-memory fault injection (errors, latency, holds, failure after commit) for tests,
+  mounted only with admin routes on.
+- `app`: the factory that wires all of the above around a participant's routers.
 - `server`: run an app under uvicorn until SIGTERM.
 
 It imports only `orders`, the contracts; `services` and `workers` import it.

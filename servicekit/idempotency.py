@@ -9,7 +9,7 @@ with one key, the second fails to insert it, rolls its work back and replays the
 response. 5xx answers are never stored, so a retry after one does the work.
 
 `made_by` reads back which record a key's request created, so a compensation can find what its
-own step did and nothing else (see `servicekit.listing`).
+own step did and nothing else (see `servicekit.records`).
 
 The store knows nothing of fault injection: an `AfterCommit` hook, when the app gives it one (the
 fault state, only with admin routes on), runs once new work is committed and may replace the

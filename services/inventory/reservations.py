@@ -17,17 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from orders.problems import ProblemError
 from servicekit.clock import new_id, utcnow
 from servicekit.idempotency import Done
+from servicekit.records import lock
 from services.inventory.catalog import CATALOG_CURRENCY
 from services.inventory.models import Product, Reservation, ReservationLine, ReservationStatus
 from services.inventory.schemas import ReservationCreate, ReservationPublic
 
 logger = logging.getLogger(__name__)
-
-
-def not_found(reservation_id: str) -> ProblemError:
-    return ProblemError(
-        404, "not_found", "Reservation not found", f"No reservation {reservation_id!r}."
-    )
 
 
 async def reserve(session: AsyncSession, request: ReservationCreate) -> Done:
@@ -96,11 +91,7 @@ async def reserve(session: AsyncSession, request: ReservationCreate) -> Done:
 
 async def release(session: AsyncSession, reservation_id: str) -> Done:
     """Put a reservation's stock back, once: releasing a released reservation changes nothing."""
-    reservation = await session.scalar(
-        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
-    )
-    if reservation is None:
-        raise not_found(reservation_id)
+    reservation = await lock(session, Reservation, reservation_id, "reservation")
     if reservation.status is ReservationStatus.RELEASED:
         return Done(ReservationPublic.model_validate(reservation), changed=False)
     for line in reservation.lines:
