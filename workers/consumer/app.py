@@ -1,11 +1,16 @@
-"""The composition root of a consumer process: its database, the consumer, its HTTP app."""
+"""The composition root of a consumer process: its database, the consumer, its HTTP app.
+
+Each consumer is described once (`ConsumerApp`: its name, settings, handler, tables and read
+routes); its `create_app` builds the process from that description.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -22,6 +27,42 @@ from workers.consumer.settings import ConsumerSettings
 from workers.consumer.supervisor import Consumer
 
 logger = logging.getLogger(__name__)
+
+SettingsT = TypeVar("SettingsT", bound=ConsumerSettings)
+
+
+@dataclass(frozen=True)
+class ConsumerApp(Generic[SettingsT]):
+    """One side-effect consumer: what its process is built from."""
+
+    name: str
+    """The durable consumer's name, also its logs', metrics' and app's."""
+    settings: Callable[[], SettingsT]
+    """The settings a process reads from its environment (`LOYALTY_*`, ...)."""
+    handler: Callable[[SettingsT], Handler[Any]]
+    """What it does with an event, built from its settings."""
+    tables: MetaData
+    """The tables of its effects; `processed_events` is added to them."""
+    routers: Sequence[APIRouter]
+    """Its read routes, behind the service token."""
+
+    def create_app(
+        self,
+        settings: SettingsT | None = None,
+        *,
+        nats_url: str | None = None,
+        handler: Handler[Any] | None = None,
+    ) -> FastAPI:
+        """The consumer's app; tests pass their own settings, bus, or a stand-in handler."""
+        settings = settings or self.settings()
+        return build_consumer_app(
+            name=self.name,
+            settings=settings,
+            handler=handler or self.handler(settings),
+            metadata=self.tables,
+            routers=self.routers,
+            nats_url=nats_url,
+        )
 
 
 def build_consumer_app(
