@@ -10,7 +10,8 @@
   routes built from one description of the record.
 - `faults`: in-memory fault injection (errors, latency, holds, failure after commit) for tests,
   mounted only with admin routes on.
-- `app`: the factory that wires all of the above around a participant's routers.
+- `app`: the app every process is built on (token, tables, problems, tracing); `participant`
+  adds a participant's idempotency, order context, health probe, admin routes and faults.
 - `server`: run an app under uvicorn until SIGTERM.
 
 It imports only `orders`, the contracts; `services` and `workers` import it.

@@ -14,8 +14,9 @@ route but `/healthz` and `/admin/*`:
   land inside is being held, act, then let it go, instead of racing a latency window.
 
 All of it exists only in an app built with admin routes on (`<SERVICE>_ENABLE_ADMIN`, the local
-stack and the tests): `servicekit.app` then mounts the middleware and the routes, and hands the
-state to the idempotency store as its `AfterCommit` hook. With admin off, no request meets it.
+stack and the tests): `servicekit.participant` then mounts the middleware and the routes, and
+hands the state to the idempotency store as its `AfterCommit` hook. With admin off, no request
+meets it.
 """
 
 from __future__ import annotations
