@@ -21,6 +21,7 @@ COPY pyproject.toml README.md ./
 COPY orders ./orders
 COPY workflows ./workflows
 COPY activities ./activities
+COPY servicekit ./servicekit
 COPY services ./services
 COPY workers ./workers
 COPY api ./api

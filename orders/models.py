@@ -15,12 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from orders.events import OrderEvent
-
-NonEmpty = Annotated[str, Field(min_length=1, max_length=200)]
-Sku = Annotated[str, Field(min_length=1, max_length=64)]
-CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["US"])]
-MinorUnits = Annotated[int, Field(ge=0, description="Amount in minor units (cents).")]
+from orders.fields import CountryCode, CurrencyCode, MinorUnits, NonEmpty, OrderId, Quantity, Sku
 
 
 class OrderStatus(StrEnum):
@@ -87,7 +82,7 @@ class LineItem(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     sku: Sku
-    quantity: int = Field(ge=1, le=1000)
+    quantity: Quantity
 
 
 class Address(BaseModel):
@@ -104,7 +99,7 @@ class Address(BaseModel):
 class OrderInput(BaseModel):
     """The workflow's input: the order as submitted. No prices: the catalog owns them."""
 
-    order_id: NonEmpty
+    order_id: OrderId
     customer_id: NonEmpty
     currency: CurrencyCode
     items: list[LineItem] = Field(min_length=1, max_length=100)

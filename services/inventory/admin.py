@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter
 
 from orders.problems import ProblemError, problem_responses
-from services.common.deps import DbDep
+from servicekit.deps import DbDep
 from services.inventory.models import Product
 from services.inventory.schemas import ProductPublic, StockUpdate
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.common.app import build_app
+from servicekit.participant import build_participant_app
 from services.inventory import admin, routes
 from services.inventory.catalog import seed_catalog
 from services.inventory.models import Base
@@ -12,7 +12,7 @@ from services.inventory.settings import InventorySettings, get_settings
 
 
 def create_app(settings: InventorySettings | None = None) -> FastAPI:
-    return build_app(
+    return build_participant_app(
         name="inventory",
         settings=settings or get_settings(),
         metadata=Base.metadata,

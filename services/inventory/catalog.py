@@ -7,7 +7,7 @@ import logging
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from services.common.db import Database
+from servicekit.db import Database
 from services.inventory.models import Product
 
 logger = logging.getLogger(__name__)

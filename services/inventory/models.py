@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from services.common.db import UtcDateTime, enum_column
+from servicekit.db import UtcDateTime, enum_column
 
 
 class Base(DeclarativeBase):

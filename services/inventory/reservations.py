@@ -1,6 +1,6 @@
 """Reserving and releasing stock: the units of work behind the reservation routes.
 
-Each runs inside the caller's transaction (see `services.common.idempotency`). Rows that are
+Each runs inside the caller's transaction (see `servicekit.idempotency`). Rows that are
 checked and then changed are read `FOR UPDATE` (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already
 serialises writers), in SKU order so that two reservations never lock products in opposite
 orders and deadlock.
@@ -15,19 +15,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.problems import ProblemError
-from services.common.clock import new_id, utcnow
-from services.common.idempotency import Done
+from servicekit.clock import new_id, utcnow
+from servicekit.idempotency import Done
+from servicekit.records import lock
 from services.inventory.catalog import CATALOG_CURRENCY
 from services.inventory.models import Product, Reservation, ReservationLine, ReservationStatus
 from services.inventory.schemas import ReservationCreate, ReservationPublic
 
 logger = logging.getLogger(__name__)
-
-
-def not_found(reservation_id: str) -> ProblemError:
-    return ProblemError(
-        404, "not_found", "Reservation not found", f"No reservation {reservation_id!r}."
-    )
 
 
 async def reserve(session: AsyncSession, request: ReservationCreate) -> Done:
@@ -96,11 +91,7 @@ async def reserve(session: AsyncSession, request: ReservationCreate) -> Done:
 
 async def release(session: AsyncSession, reservation_id: str) -> Done:
     """Put a reservation's stock back, once: releasing a released reservation changes nothing."""
-    reservation = await session.scalar(
-        select(Reservation).where(Reservation.id == reservation_id).with_for_update()
-    )
-    if reservation is None:
-        raise not_found(reservation_id)
+    reservation = await lock(session, Reservation, reservation_id, "reservation")
     if reservation.status is ReservationStatus.RELEASED:
         return Done(ReservationPublic.model_validate(reservation), changed=False)
     for line in reservation.lines:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.fields import CurrencyCode, MinorUnits, OrderId, Quantity, Sku
+from orders.fields import CurrencyCode, MinorUnits, OrderId, Quantity, Sku
 from services.inventory.models import ReservationStatus
 
 

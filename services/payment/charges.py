@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.problems import ProblemError
-from services.common.clock import new_id, utcnow
-from services.common.idempotency import Done
+from servicekit.clock import new_id, utcnow
+from servicekit.idempotency import Done
+from servicekit.records import lock
 from services.payment import cards
 from services.payment.models import Charge, ChargeStatus
 from services.payment.schemas import ChargeCreate, ChargePublic
 
 logger = logging.getLogger(__name__)
-
-
-def not_found(charge_id: str) -> ProblemError:
-    return ProblemError(404, "not_found", "Charge not found", f"No charge {charge_id!r}.")
 
 
 async def charge(session: AsyncSession, request: ChargeCreate) -> Done:
@@ -48,9 +44,7 @@ async def charge(session: AsyncSession, request: ChargeCreate) -> Done:
 
 async def refund(session: AsyncSession, charge_id: str) -> Done:
     """Refund a charge in full, once: refunding a refunded charge changes nothing."""
-    record = await session.scalar(select(Charge).where(Charge.id == charge_id).with_for_update())
-    if record is None:
-        raise not_found(charge_id)
+    record = await lock(session, Charge, charge_id, "charge")
     if record.status is ChargeStatus.REFUNDED:
         return Done(ChargePublic.model_validate(record), changed=False)
     record.status = ChargeStatus.REFUNDED

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.fields import CurrencyCode, OrderId
+from orders.fields import CurrencyCode, OrderId
 from services.payment.models import ChargeStatus
 
 

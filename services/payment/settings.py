@@ -7,7 +7,7 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import ServiceSettings
+from servicekit.settings import ServiceSettings
 
 
 class PaymentSettings(ServiceSettings):

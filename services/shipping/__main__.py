@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.common.server import serve
+from servicekit.server import serve
 from services.shipping.app import create_app
 from services.shipping.settings import ShippingSettings
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import UtcDateTime, enum_column
+from servicekit.db import UtcDateTime, enum_column
 
 
 class Base(DeclarativeBase):

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.fields import CountryCode, OrderId, Quantity, Sku
+from orders.fields import CountryCode, NonEmpty, OrderId, Quantity, Sku
 from services.shipping.models import ShipmentStatus
 
-Text = Annotated[str, Field(min_length=1, max_length=200)]
 
-
+# The limits of the order's own address (`orders.models.Address`): what the workflow accepts,
+# shipping accepts.
 class Address(BaseModel):
-    name: Text
-    line1: Text
+    """Where the parcel goes."""
+
+    name: NonEmpty
+    line1: NonEmpty
     line2: str | None = Field(default=None, max_length=200)
-    city: Text
-    postal_code: Annotated[str, Field(min_length=1, max_length=20)]
+    city: NonEmpty
+    postal_code: NonEmpty
     country: CountryCode
 
 

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.problems import ProblemError
-from services.common.clock import new_id, utcnow
-from services.common.idempotency import Done
+from servicekit.clock import new_id, utcnow
+from servicekit.idempotency import Done
+from servicekit.records import lock
 from services.shipping import carriers
 from services.shipping.models import Shipment, ShipmentStatus
 from services.shipping.schemas import ShipmentCreate, ShipmentPublic
 
 logger = logging.getLogger(__name__)
-
-
-def not_found(shipment_id: str) -> ProblemError:
-    return ProblemError(404, "not_found", "Shipment not found", f"No shipment {shipment_id!r}.")
 
 
 async def schedule(session: AsyncSession, request: ShipmentCreate) -> Done:
@@ -50,11 +46,7 @@ async def schedule(session: AsyncSession, request: ShipmentCreate) -> Done:
 
 async def cancel(session: AsyncSession, shipment_id: str) -> Done:
     """Cancel a shipment, once: cancelling a cancelled shipment changes nothing."""
-    shipment = await session.scalar(
-        select(Shipment).where(Shipment.id == shipment_id).with_for_update()
-    )
-    if shipment is None:
-        raise not_found(shipment_id)
+    shipment = await lock(session, Shipment, shipment_id, "shipment")
     if shipment.status is ShipmentStatus.CANCELLED:
         return Done(ShipmentPublic.model_validate(shipment), changed=False)
     shipment.status = ShipmentStatus.CANCELLED

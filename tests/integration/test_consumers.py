@@ -43,7 +43,7 @@ from orders.bus import (
 )
 from orders.events import subject_token
 from orders.problems import PROBLEM_MEDIA_TYPE
-from services.common.db import Database
+from servicekit.db import Database
 from tests.databases import Databases
 from tests.integration.consumers import (
     Flaky,

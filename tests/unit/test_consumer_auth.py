@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.common.auth import ServiceTokenMissing
+from servicekit.auth import ServiceTokenMissing
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
 from workers.loyalty.app import create_app as loyalty_app

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from orders.events import OrderCompleted
-from services.common.clock import utcnow
-from services.common.db import Database
+from servicekit.clock import utcnow
+from servicekit.db import Database
 from tests.databases import Databases
 from tests.sample_events import completed_event, new_order_id
 from workers.analytics.handler import AnalyticsHandler

@@ -19,7 +19,7 @@ from nats.aio.msg import Msg
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.db import Database
+from servicekit.db import Database
 from tests.sample_events import completed_event, new_order_id
 from workers.consumer.delivery import Delivery, Outcome
 from workers.consumer.handler import Event, Handler

@@ -12,7 +12,7 @@ from temporalio.testing import ActivityEnvironment
 
 from api.main import order_of_request as api_order_of
 from orders.logs import FORMAT, install_record_factory, order_logging
-from services.common.app import order_of_request as service_order_of
+from servicekit.participant import order_of_request as service_order_of
 
 # A provider of the test's own: its spans are real (valid ids) without touching the global one.
 tracer = TracerProvider().get_tracer("tests")

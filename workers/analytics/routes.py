@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from services.common.deps import ReadSessionDep
+from servicekit.deps import ReadSessionDep
 from workers.analytics.models import DailyOutcome, DailySku
 
 router = APIRouter(tags=["analytics"])

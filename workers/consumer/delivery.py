@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from orders.events import parse_event
 from orders.logs import order_logging
 from orders.telemetry import ORDER_ID_ATTRIBUTE, TRACEPARENT, context_from_traceparent, tracer
-from services.common.clock import utcnow
-from services.common.db import Database
+from servicekit.clock import utcnow
+from servicekit.db import Database
 from workers.consumer.deadletter import (
     describe,
     invalid_event_reason,

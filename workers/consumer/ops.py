@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from orders.events import EventType, event_id
 from orders.problems import ProblemError, problem_responses
-from services.common.deps import ReadSessionDep
+from servicekit.deps import ReadSessionDep
 from workers.consumer.processed import ProcessedEvent
 from workers.consumer.supervisor import Consumer
 

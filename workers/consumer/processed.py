@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import UtcDateTime
+from servicekit.db import UtcDateTime
 
 
 class ProcessedBase(DeclarativeBase):

@@ -8,7 +8,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from orders.bus import MAX_DELIVER
-from services.common.settings import ServiceSettings
+from servicekit.settings import ServiceSettings
 
 
 @dataclass(frozen=True)

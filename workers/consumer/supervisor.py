@@ -14,7 +14,7 @@ from typing import Any
 from nats.aio.client import Client as NATS
 
 from orders.bus import connect_nats
-from services.common.db import Database
+from servicekit.db import Database
 from workers.consumer.delivery import Delivery
 from workers.consumer.handler import Handler
 from workers.consumer.metrics import ConsumerMetrics

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.common.server import serve
+from servicekit.server import serve
 from workers.loyalty.app import create_app
 from workers.loyalty.settings import LoyaltySettings
 

@@ -7,7 +7,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.events import OrderCompleted
-from services.common.clock import utcnow
+from servicekit.clock import utcnow
 from workers.consumer.handler import Event, TransactionalHandler
 from workers.consumer.money import whole_units
 from workers.loyalty.models import LedgerEntry

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from services.common.deps import ReadSessionDep
+from servicekit.deps import ReadSessionDep
 from workers.loyalty.models import LedgerEntry
 
 router = APIRouter(tags=["loyalty"])

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.clock import utcnow
+from servicekit.clock import utcnow
 from workers.consumer.handler import Event, Handler
 from workers.notification.compose import compose
 from workers.notification.models import Notification

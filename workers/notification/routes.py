@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from services.common.deps import ReadSessionDep
+from servicekit.deps import ReadSessionDep
 from workers.notification.models import Notification
 
 router = APIRouter(tags=["notifications"])

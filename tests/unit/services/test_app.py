@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
-from services.common.auth import ServiceTokenMissing
+from servicekit.auth import ServiceTokenMissing
+from servicekit.faults import FaultMiddleware
 from services.inventory.app import create_app as create_inventory
 from services.inventory.settings import InventorySettings
+from services.payment.app import create_app as create_payment
+from services.payment.settings import PaymentSettings
+from services.shipping.app import create_app as create_shipping
+from services.shipping.settings import ShippingSettings
 from tests.databases import Databases
 from tests.threadpool import thread_hops
 from tests.tokens import SERVICE_TOKEN
@@ -91,6 +100,53 @@ async def test_admin_routes_are_absent_when_disabled(databases: Databases) -> No
     assert_problem(set_faults, 404, "not_found")
     assert_problem(stock, 404, "not_found")
     assert products.status_code == 200
+
+
+def mounts_faults(app: FastAPI) -> bool:
+    classes: list[object] = [middleware.cls for middleware in app.user_middleware]
+    return FaultMiddleware in classes
+
+
+PRODUCTION = {
+    "inventory": lambda url: create_inventory(InventorySettings(database_url=url)),
+    "payment": lambda url: create_payment(PaymentSettings(database_url=url)),
+    "shipping": lambda url: create_shipping(ShippingSettings(database_url=url)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRODUCTION))
+async def test_with_admin_off_no_request_meets_fault_injection(
+    name: str, databases: Databases
+) -> None:
+    app = PRODUCTION[name](await databases.url(name))  # admin off: the production setting
+    path, body = CREATES[name]
+
+    async with serve_in_process(app) as client:
+        faults = await client.get("/admin/faults")
+        created = await client.post(path, json=body, headers={"Idempotency-Key": "order-o-1:s"})
+
+    assert not mounts_faults(app)
+    assert app.state.after_commit is None
+    assert not hasattr(app.state, "faults")
+    assert not any(route.startswith("/admin") for route in app.openapi()["paths"])
+    assert_problem(faults, 404, "not_found")
+    assert created.status_code == 201, created.text
+
+
+def test_with_admin_on_faults_are_mounted() -> None:
+    for name, build in APPS.items():
+        app = build("sqlite+aiosqlite://")
+        assert mounts_faults(app), name
+        assert app.state.after_commit is app.state.faults, name
+        assert "/admin/faults" in app.openapi()["paths"], name
+
+
+def test_the_idempotency_store_does_not_depend_on_fault_injection() -> None:
+    code = (
+        "import sys, servicekit.idempotency, servicekit.deps;"
+        "assert 'servicekit.faults' not in sys.modules, 'imported servicekit.faults'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 async def test_catalog_is_seeded_only_once(databases: Databases) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
-from services.common.db import Database, async_url
-from services.common.idempotency import IdempotencyBase
+from servicekit.db import Database, async_url
+from servicekit.idempotency import IdempotencyBase
 from services.payment.models import Base, Charge, ChargeStatus
 from tests.databases import Databases
 

@@ -8,8 +8,7 @@ import json
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.faults import FaultState
-from services.common.idempotency import IdempotencyRecord, Idempotent
+from servicekit.idempotency import IdempotencyRecord, Idempotent
 from services.inventory import reservations
 from services.inventory.schemas import ReservationCreate
 from tests.databases import Databases
@@ -144,7 +143,7 @@ async def test_a_request_that_loses_the_race_rolls_back_and_replays(
     async with serve_in_process(app) as client:
         first = await client.post("/reservations", json=request, headers=KEY)
         db = app.state.db
-        racer = _RacingIdempotent(db, FaultState(), "POST", "/reservations", KEY["Idempotency-Key"])
+        racer = _RacingIdempotent(db, "POST", "/reservations", KEY["Idempotency-Key"])
         body = ReservationCreate.model_validate(request)
 
         response = await racer.run(

@@ -12,6 +12,11 @@ route but `/healthz` and `/admin/*`:
 - `hold`: every request waits, before any work, until the hold is lifted (faults set without
   it, or cleared). `GET` counts the requests held now, so a test can wait until the call it must
   land inside is being held, act, then let it go, instead of racing a latency window.
+
+All of it exists only in an app built with admin routes on (`<SERVICE>_ENABLE_ADMIN`, the local
+stack and the tests): `servicekit.participant` then mounts the middleware and the routes, and
+hands the state to the idempotency store as its `AfterCommit` hook. With admin off, no request
+meets it.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ class FaultReport(Faults):
 
 
 class FaultState:
-    """The current faults of one app instance."""
+    """The current faults of one app instance; an `AfterCommit` hook of the idempotency store."""
 
     def __init__(self, rng: random.Random | None = None) -> None:
         self._current = Faults()

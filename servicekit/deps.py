@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.db import Database
-from services.common.faults import FaultState
-from services.common.idempotency import MAX_KEY_LENGTH, Idempotent
+from servicekit.db import Database
+from servicekit.idempotency import MAX_KEY_LENGTH, AfterCommit, Idempotent
 
 
 async def get_db(request: Request) -> Database:
@@ -19,14 +18,7 @@ async def get_db(request: Request) -> Database:
     return db
 
 
-async def get_faults(request: Request) -> FaultState:
-    faults = request.app.state.faults
-    assert isinstance(faults, FaultState)
-    return faults
-
-
 DbDep = Annotated[Database, Depends(get_db)]
-FaultsDep = Annotated[FaultState, Depends(get_faults)]
 
 
 async def read_session(db: DbDep) -> AsyncIterator[AsyncSession]:
@@ -38,12 +30,13 @@ async def read_session(db: DbDep) -> AsyncIterator[AsyncSession]:
 async def get_idempotent(
     request: Request,
     db: DbDep,
-    faults: FaultsDep,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=MAX_KEY_LENGTH)
     ] = None,
 ) -> Idempotent:
-    return Idempotent(db, faults, request.method, request.url.path, idempotency_key)
+    # The app's hook, if it has one: the fault state with admin routes on, else None.
+    after_commit: AfterCommit | None = request.app.state.after_commit
+    return Idempotent(db, request.method, request.url.path, idempotency_key, after_commit)
 
 
 ReadSessionDep = Annotated[AsyncSession, Depends(read_session)]

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from orders.logs import configure_logging
 from orders.telemetry import configure_telemetry
-from services.common.settings import ServiceSettings
+from servicekit.settings import ServiceSettings
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
 

@@ -9,7 +9,11 @@ with one key, the second fails to insert it, rolls its work back and replays the
 response. 5xx answers are never stored, so a retry after one does the work.
 
 `made_by` reads back which record a key's request created, so a compensation can find what its
-own step did and nothing else (see `services.common.listing`).
+own step did and nothing else (see `servicekit.records`).
+
+The store knows nothing of fault injection: an `AfterCommit` hook, when the app gives it one (the
+fault state, only with admin routes on), runs once new work is committed and may replace the
+answer.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -30,9 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from orders.problems import ProblemError, ProblemResponse
-from services.common.clock import utcnow
-from services.common.db import Database, UtcDateTime
-from services.common.faults import FaultState
+from servicekit.clock import utcnow
+from servicekit.db import Database, UtcDateTime
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,13 @@ class Done:
 
 
 Work = Callable[[AsyncSession], Awaitable[Done]]
+
+
+class AfterCommit(Protocol):
+    """Runs once a request's new work is committed, before it is answered; raising a
+    `ProblemError` answers with it instead (the work stays done)."""
+
+    def after_commit(self) -> None: ...
 
 
 async def made_by(session: AsyncSession, key: str) -> str | None:
@@ -104,10 +114,15 @@ class Idempotent:
     """Runs a mutating request's work under its optional `Idempotency-Key`."""
 
     def __init__(
-        self, db: Database, faults: FaultState, method: str, path: str, key: str | None
+        self,
+        db: Database,
+        method: str,
+        path: str,
+        key: str | None,
+        after_commit: AfterCommit | None = None,
     ) -> None:
         self.db = db
-        self.faults = faults
+        self.after_commit = after_commit
         self.method = method
         self.path = path
         self.key = key
@@ -126,8 +141,8 @@ class Idempotent:
             if stored is None:
                 raise
             answer = self._replay(stored, fp)
-        if answer.changed:
-            self.faults.after_commit()
+        if answer.changed and self.after_commit is not None:
+            self.after_commit.after_commit()
         return answer.response()
 
     async def _attempt(self, fp: str, work: Work, status_code: int) -> _Answer:

@@ -1,4 +1,4 @@
-"""Settings every participant service has; each service subclasses this with its env prefix."""
+"""Settings every service and consumer has; each subclasses this with its env prefix."""
 
 from __future__ import annotations
 

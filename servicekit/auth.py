@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from orders.problems import ProblemError
-from services.common.settings import ServiceSettings
+from servicekit.settings import ServiceSettings
 
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="hybrid-orders services"'}
 
