@@ -108,6 +108,9 @@ def dev_stack(stack_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.
         yield process
 
 
+# Two starts of a dozen processes and a dozen `orders` commands, each a Python process of its own:
+# on a loaded two-core machine that takes minutes, more than the suite's 120 s.
+@pytest.mark.timeout(360)
 async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
     dev_stack: subprocess.Popen[bytes], stack_env: dict[str, str], tmp_path: Path
 ) -> None:
