@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from orders.models import Address, LineItem, OrderInput
+from tests.integration.orders import poll
 from tests.tokens import SERVICE_HEADERS
 from tools.stack.settings import SERVICES
 
@@ -45,6 +46,14 @@ class Participants:
         """How many requests `service` holds now."""
         report: dict[str, Any] = await self._call(service, "GET", "/admin/faults")
         return int(report["held"])
+
+    async def until_held(self, service: str) -> None:
+        """Return once `service` holds a request: the call a test lands inside has reached it."""
+
+        async def holds() -> bool:
+            return await self.held(service) >= 1
+
+        await poll(holds, what=f"a call held at {service}")
 
     async def release(self, service: str) -> None:
         await self.set_faults(service, hold=False)

@@ -152,12 +152,13 @@ async def test_wait_answers_with_the_settled_order(
 async def test_wait_shorter_than_the_order_answers_202(
     api: httpx.AsyncClient, participants: Participants
 ) -> None:
-    await participants.set_faults("shipping", latency_ms=1500)
+    await participants.hold("shipping")  # the order cannot settle within the wait
     body = order_body()
     response = await api.post("/orders?wait=0.2", json=body)
 
     assert response.status_code == 202, response.text
     assert response.json()["status"] not in {"COMPLETED", "FAILED", "CANCELLED"}
+    await participants.release("shipping")
     assert (await settled(api, body["order_id"]))["status"] == "COMPLETED"
 
 
@@ -174,18 +175,16 @@ async def test_unknown_order_is_404(api: httpx.AsyncClient) -> None:
 async def test_cancel_in_flight_then_after_settling(
     api: httpx.AsyncClient, participants: Participants
 ) -> None:
-    await participants.set_faults("shipping", latency_ms=1500)
+    await participants.hold("shipping")
     body = order_body()
     await api.post("/orders", json=body)
     order_id = body["order_id"]
 
-    async def shipping() -> bool:
-        return await status_of(api, order_id) == "SCHEDULING_SHIPMENT"
-
-    await poll(shipping, what="shipping in flight")
+    await participants.until_held("shipping")
     response = await api.post(f"/orders/{order_id}/cancel", json={"reason": "too slow"})
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "SCHEDULING_SHIPMENT"
+    await participants.release("shipping")
 
     order = await settled(api, order_id)
     assert order["status"] == "CANCELLED" and order["cancel_reason"] == "too slow"

@@ -21,7 +21,7 @@ from cli.audit.evidence import Sources
 from orders.bus import connect_nats, provision_streams
 from orders.models import Address, CancelRequest, LineItem, OrderStatus
 from tests.integration.consumers import running
-from tests.integration.orders import poll, run, start, state
+from tests.integration.orders import poll, run, start
 from tests.integration.participants import Participants, new_order
 from tests.nats import NatsServer
 from tests.tokens import SERVICE_HEADERS
@@ -114,16 +114,12 @@ async def test_audit_is_clean_after_every_outcome_then_reports_what_was_broken(
     assert [r.status for r in results] == [OrderStatus.COMPLETED] * 3 + [OrderStatus.FAILED] * 3
 
     # And one cancelled while its shipment was in flight.
-    await participants.set_faults("shipping", latency_ms=1000)
+    await participants.hold("shipping")
     handle = await start(client, new_order())
-
-    async def shipping() -> bool:
-        return (await state(handle)).status is OrderStatus.SCHEDULING_SHIPMENT
-
-    await poll(shipping, what="shipping in flight")
+    await participants.until_held("shipping")
     await handle.execute_update(OrderWorkflow.cancel, CancelRequest())
+    await participants.release("shipping")
     assert (await handle.result()).status is OrderStatus.CANCELLED
-    await participants.reset_faults()
 
     report = await quiet_audit(sources, since)
     assert report.violations == []

@@ -30,10 +30,6 @@ ANSWER_SLACK = 5.0
 """Seconds an answer may take past its wait: one read of the order, on a loaded machine."""
 
 
-async def _holds(participants: Participants, service: str) -> bool:
-    return await participants.held(service) >= 1
-
-
 async def _status(api: httpx.AsyncClient, order_id: str) -> str:
     status: str = (await api.get(f"/orders/{order_id}")).json()["status"]
     return status
@@ -53,7 +49,7 @@ async def _placed_with_shipping_held(
     await participants.hold("shipping")
     body = order_body()
     assert (await api.post("/orders", json=body)).status_code == 202
-    await poll(lambda: _holds(participants, "shipping"), what="shipping held")
+    await participants.until_held("shipping")
     return body
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from tests.integration.dev_stack import PORT_VARIABLES, orders_dev, ready
 from tests.integration.orders import poll
+from tests.integration.participants import Participants
 from tests.processes import alive, descendants
 from tests.tokens import SERVICE_HEADERS
 from tools.stack.processes import free_ports
@@ -63,6 +64,9 @@ def dev_stack(stack_env: dict[str, str], tmp_path: Path) -> Iterator[subprocess.
         yield process
 
 
+# Two starts of a dozen processes and a dozen `orders` commands, each a Python process of its own:
+# on a loaded two-core machine that takes minutes, more than the suite's 120 s.
+@pytest.mark.timeout(360)
 async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
     dev_stack: subprocess.Popen[bytes], stack_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -131,10 +135,17 @@ async def test_orders_dev_runs_every_scenario_and_stops_cleanly(
     mail = list((Path(stack_env["ORDERS_DATA_DIR"]) / "mail" / "new").iterdir())
     assert len(mail) == len(placed)
 
-    [slow] = await orders_json(env, "place", "--scenario", "slow", "--slow-ms", "5000")
+    # `--scenario slow` leaves its order in flight at shipping, its call slowed for a person to
+    # cancel. The test does not race that window with `orders cancel` (a process to start): it
+    # holds the slowed call as soon as the place returns, so the cancel lands however long it takes.
+    [slow] = await orders_json(env, "place", "--scenario", "slow", "--slow-ms", "8000")
     assert slow["status"] == "SCHEDULING_SHIPMENT"
+    participants = Participants({"shipping": shipping})
+    await participants.hold("shipping")
+    await participants.until_held("shipping")
     code, out = await orders(env, "cancel", slow["order_id"])
     assert code == 0 and "SCHEDULING_SHIPMENT" in out
+    await participants.release("shipping")
 
     async def cancelled() -> bool:
         [order] = await orders_json(env, "status", slow["order_id"])

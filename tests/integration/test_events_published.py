@@ -89,15 +89,12 @@ async def test_failed_and_cancelled_orders_publish_their_own_fact(
     )
     assert event.data.total is None and event.data.lines[0].unit_price is None
 
-    await participants.set_faults("shipping", latency_ms=1000)
+    await participants.hold("shipping")
     cancelled = new_order()
     handle = await start(client, cancelled)
-
-    async def shipping() -> bool:
-        return (await state(handle)).status is OrderStatus.SCHEDULING_SHIPMENT
-
-    await poll(shipping, what="shipping in flight")
+    await participants.until_held("shipping")
     await handle.execute_update(OrderWorkflow.cancel, CancelRequest(reason="changed mind"))
+    await participants.release("shipping")
     assert (await handle.result()).status is OrderStatus.CANCELLED
     subjects = await published(jetstream, cancelled.order_id)
     assert subjects == {f"orders.events.cancelled.{cancelled.order_id}": 1}

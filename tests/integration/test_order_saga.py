@@ -154,20 +154,19 @@ async def test_charge_committed_but_answered_503_is_charged_once(
     assert [(c["status"], c["amount"]) for c in charges] == [("captured", HAPPY_TOTAL)]
 
 
-async def test_cancel_while_shipping_is_slow_undoes_everything(
+async def test_cancel_while_shipping_is_in_flight_undoes_everything(
     client: Client, participants: Participants
 ) -> None:
-    await participants.set_faults("shipping", latency_ms=1500)
+    await participants.hold("shipping")
     order = new_order()
     handle = await start(client, order)
-    await poll(
-        lambda: _status_is(handle, OrderStatus.SCHEDULING_SHIPMENT), what="shipping in flight"
-    )
+    await participants.until_held("shipping")
 
     accepted = await handle.execute_update(
         OrderWorkflow.cancel, CancelRequest(reason="changed mind")
     )
     assert accepted.status is OrderStatus.SCHEDULING_SHIPMENT
+    await participants.release("shipping")
     result = await handle.result()
 
     assert result.status is OrderStatus.CANCELLED
@@ -179,19 +178,21 @@ async def test_cancel_while_shipping_is_slow_undoes_everything(
     assert statuses(await participants.records("shipping", order.order_id)) == ["cancelled"]
 
 
-async def _status_is(handle, status: OrderStatus) -> bool:
-    return (await state(handle)).status is status
+async def _cancel_requested(handle) -> bool:
+    return (await state(handle)).cancel_reason is not None
 
 
 async def test_temporal_cancellation_compensates_like_a_customer_cancel(
     client: Client, participants: Participants
 ) -> None:
-    await participants.set_faults("payment", latency_ms=1000)
+    await participants.hold("payment")
     order = new_order()
     handle = await start(client, order)
-    await poll(lambda: _status_is(handle, OrderStatus.CHARGING_PAYMENT), what="charge in flight")
+    await participants.until_held("payment")
 
     await handle.cancel()
+    await poll(lambda: _cancel_requested(handle), what="the cancellation seen by the order")
+    await participants.release("payment")
     result = await handle.result()
 
     assert result.status is OrderStatus.CANCELLED
@@ -215,15 +216,21 @@ async def test_cancel_after_completion_is_rejected(
 async def test_cancel_while_compensating_a_failure_is_rejected(
     client: Client, participants: Participants
 ) -> None:
-    await participants.set_faults("inventory", latency_ms=1500)
+    await participants.hold("payment")
     order = new_order(payment_token="tok_insufficientFunds")
     handle = await start(client, order)
-    await poll(lambda: _status_is(handle, OrderStatus.COMPENSATING), what="compensation")
+    await participants.until_held("payment")
+    # The release runs after the refund: held at inventory, the order is compensating.
+    await participants.hold("inventory")
+    await participants.release("payment")
+    await participants.until_held("inventory")
+    assert (await state(handle)).status is OrderStatus.COMPENSATING
 
     with pytest.raises(WorkflowUpdateFailedError) as rejected:
         await handle.execute_update(OrderWorkflow.cancel, CancelRequest())
     assert isinstance(rejected.value.cause, ApplicationError)
     assert rejected.value.cause.type == "CancelRejected"
+    await participants.release("inventory")
     assert (await handle.result()).status is OrderStatus.FAILED
 
 
@@ -234,11 +241,11 @@ async def test_a_temporal_cancel_while_compensating_a_failure_leaves_it_a_failur
     await participants.hold("payment")
     order = new_order(payment_token="tok_chargeDeclined")
     handle = await start(client, order)
-    await poll(lambda: _holds(participants, "payment"), what="charge held")
+    await participants.until_held("payment")
     # The release runs after the refund: held at inventory, the order is compensating.
     await participants.hold("inventory")
     await participants.release("payment")
-    await poll(lambda: _holds(participants, "inventory"), what="release held")
+    await participants.until_held("inventory")
     assert (await state(handle)).status is OrderStatus.COMPENSATING
 
     await handle.cancel()
@@ -252,18 +259,15 @@ async def test_a_temporal_cancel_while_compensating_a_failure_leaves_it_a_failur
     assert statuses(await participants.records("inventory", order.order_id)) == ["released"]
 
 
-async def _holds(participants: Participants, service: str) -> bool:
-    return await participants.held(service) >= 1
-
-
 async def test_a_compensation_retries_until_it_succeeds(
     client: Client, participants: Participants
 ) -> None:
-    await participants.set_faults("payment", latency_ms=1000)
+    await participants.hold("payment")
     order = new_order(payment_token="tok_chargeDeclined")
     handle = await start(client, order)
-    await poll(lambda: _status_is(handle, OrderStatus.CHARGING_PAYMENT), what="charge in flight")
-    await participants.set_faults("inventory", error_rate=1.0)
+    await participants.until_held("payment")
+    await participants.set_faults("inventory", error_rate=1.0)  # before the release is tried
+    await participants.release("payment")
     await poll(lambda: _attempted_twice(handle, "release_inventory"), what="release retried")
     await participants.set_faults("inventory", error_rate=0.0)
 

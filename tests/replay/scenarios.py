@@ -60,6 +60,10 @@ async def _status_is(handle: OrderHandle, status: OrderStatus) -> bool:
     return (await state(handle)).status is status
 
 
+async def _cancel_requested(handle: OrderHandle) -> bool:
+    return (await state(handle)).cancel_reason is not None
+
+
 async def _attempted_twice(handle: OrderHandle, activity: str) -> bool:
     return await pending_attempt(handle, activity) >= 2
 
@@ -86,7 +90,7 @@ async def wait_runs_out(stack: Stack) -> OrderHandle:
     await stack.participants.hold("shipping")
     order = _order("wait-runs-out")
     handle = await start(stack.client, order)
-    await poll(lambda: _holds(stack, "shipping"), what="shipping held")
+    await stack.participants.until_held("shipping")
     early = await handle.execute_update(
         OrderWorkflow.settled,
         SettledRequest(fingerprint=order_fingerprint(order), wait_seconds=0.5),
@@ -94,10 +98,6 @@ async def wait_runs_out(stack: Stack) -> OrderHandle:
     assert early.status is OrderStatus.SCHEDULING_SHIPMENT
     await stack.participants.release("shipping")
     return await _settled(handle)
-
-
-async def _holds(stack: Stack, service: str) -> bool:
-    return await stack.participants.held(service) >= 1
 
 
 @scenario("out-of-stock")
@@ -121,23 +121,24 @@ async def undeliverable(stack: Stack) -> OrderHandle:
 
 @scenario("cancel-in-flight")
 async def cancel_in_flight(stack: Stack) -> OrderHandle:
-    """The customer cancels while shipping is slow: the shipment lands, then all is undone."""
-    await stack.participants.set_faults("shipping", latency_ms=1500)
+    """The customer cancels while the shipment is held: it lands once let go, then all is undone."""
+    await stack.participants.hold("shipping")
     handle = await start(stack.client, _order("cancel-in-flight"))
-    await poll(
-        lambda: _status_is(handle, OrderStatus.SCHEDULING_SHIPMENT), what="shipping in flight"
-    )
+    await stack.participants.until_held("shipping")
     await handle.execute_update(OrderWorkflow.cancel, CancelRequest(reason="changed mind"))
+    await stack.participants.release("shipping")
     return await _settled(handle)
 
 
 @scenario("temporal-cancel-in-flight")
 async def temporal_cancel_in_flight(stack: Stack) -> OrderHandle:
-    """A Temporal cancellation (the Web UI's button) while the charge is slow."""
-    await stack.participants.set_faults("payment", latency_ms=1000)
+    """A Temporal cancellation (the Web UI's button) while the charge is held."""
+    await stack.participants.hold("payment")
     handle = await start(stack.client, _order("temporal-cancel-in-flight"))
-    await poll(lambda: _status_is(handle, OrderStatus.CHARGING_PAYMENT), what="charge in flight")
+    await stack.participants.until_held("payment")
     await handle.cancel()
+    await poll(lambda: _cancel_requested(handle), what="the cancellation seen by the order")
+    await stack.participants.release("payment")
     return await _settled(handle)
 
 
@@ -147,10 +148,10 @@ async def temporal_cancel_while_compensating(stack: Stack) -> OrderHandle:
     await stack.participants.hold("payment")
     order = _order("temporal-cancel-while-compensating", payment_token="tok_chargeDeclined")
     handle = await start(stack.client, order)
-    await poll(lambda: _holds(stack, "payment"), what="charge held")
+    await stack.participants.until_held("payment")
     await stack.participants.hold("inventory")
     await stack.participants.release("payment")
-    await poll(lambda: _holds(stack, "inventory"), what="release held")
+    await stack.participants.until_held("inventory")
     await handle.cancel()
     await stack.participants.release("inventory")
     return await _settled(handle)
@@ -171,11 +172,12 @@ async def transient_faults(stack: Stack) -> OrderHandle:
 @scenario("compensation-retries")
 async def compensation_retries(stack: Stack) -> OrderHandle:
     """Declined; the release fails until it has been retried, then succeeds: FAILED."""
-    await stack.participants.set_faults("payment", latency_ms=1000)
+    await stack.participants.hold("payment")
     order = _order("compensation-retries", payment_token="tok_chargeDeclined")
     handle = await start(stack.client, order)
-    await poll(lambda: _status_is(handle, OrderStatus.CHARGING_PAYMENT), what="charge in flight")
-    await stack.participants.set_faults("inventory", error_rate=1.0)
+    await stack.participants.until_held("payment")
+    await stack.participants.set_faults("inventory", error_rate=1.0)  # before the release runs
+    await stack.participants.release("payment")
     release = partial(_attempted_twice, handle, ActivityName.RELEASE_INVENTORY)
     await poll(release, what="release retried")
     await stack.participants.set_faults("inventory", error_rate=0.0)

@@ -70,21 +70,16 @@ async def _settled(api: httpx.AsyncClient, order_id: str) -> Placed:
 
 
 async def _cancelled_in_flight(api: httpx.AsyncClient, participants: Participants) -> str:
-    """Cancelled while its shipment is slow: everything done so far is undone."""
-    await participants.set_faults("shipping", latency_ms=1500)
+    """Cancelled while its shipment is held: everything done so far is undone."""
+    await participants.hold("shipping")
     try:
         order_id = await _place(api)
-
-        async def shipping() -> bool:
-            status: str = (await _status(api, order_id))["status"]
-            return status == "SCHEDULING_SHIPMENT"
-
-        await poll(shipping, what="shipping in flight")
+        await participants.until_held("shipping")
         response = await api.post(f"/orders/{order_id}/cancel", json={"reason": "changed mind"})
         assert response.status_code == 202, response.text
-        await _settled(api, order_id)
     finally:
         await participants.reset_faults()
+    await _settled(api, order_id)
     return order_id
 
 
