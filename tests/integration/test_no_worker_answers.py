@@ -29,8 +29,9 @@ from workers.orchestrator import running_worker
 
 WAITS = 80
 """Waits at once: about one in ten meets a retried query, so some do whenever it is unfixed."""
-ANSWER_SLACK = 3.0
-"""Room for a loaded machine (80 requests on one event loop). The defect this pins answers in
+ANSWER_SLACK = 3.5
+"""Room for a loaded machine (80 requests on one event loop; one answered in 5.7 s at a load
+of 8 on two cores). The defect this pins answers in
 7 to 10 s (the SDK retries a timed-out query, giving each try its whole timeout), so a bound of
 the wait, one quick read and this slack still catches it, without racing the machine's load."""
 
