@@ -13,7 +13,7 @@ from cli.bus.connection import jetstream
 from cli.bus.provision import Change, provision
 from cli.options import DEFAULT_NATS, NatsUrl
 from orders.bus import CONSUMERS, DLQ_STREAM, STREAM, consumer_config
-from orders.settings import get_settings
+from orders.settings import Settings
 from orders.topology import (
     PROVISION,
     TUNABLE,
@@ -25,37 +25,49 @@ from orders.topology import (
     stream_info,
 )
 
+DEFAULTS = Settings.model_construct()
+"""The settings' defaults, without reading the environment: the options read it themselves, so
+that a bad value is a usage error naming its variable."""
+
 bus_app = typer.Typer(
     help="The event bus topology: provision the streams and consumers, show how they stand.",
     no_args_is_help=True,
 )
 
-Replicas = Annotated[
+CheckReplicas = Annotated[
     int | None,
     typer.Option(
         "--replicas",
         min=1,
         max=5,
-        help="Copies of each stream (3 on three nodes). Default: $ORDERS_NATS_REPLICAS, 1.",
+        help="Also check that every stream has this many copies.",
     ),
 ]
 
 
 @bus_app.command("provision")
 def provision_command(
-    replicas: Replicas = None,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=5,
+            envvar="ORDERS_NATS_REPLICAS",
+            help="Copies of each stream (3 on three nodes).",
+        ),
+    ] = DEFAULTS.nats_replicas,
     max_bytes: Annotated[
-        int | None,
+        int,
         typer.Option(
-            min=1024, help="Size limit of ORDER_EVENTS. Default: $ORDERS_EVENTS_MAX_BYTES, 1 GiB."
+            min=1024, envvar="ORDERS_EVENTS_MAX_BYTES", help="Size limit of ORDER_EVENTS."
         ),
-    ] = None,
+    ] = DEFAULTS.events_max_bytes,
     dlq_max_bytes: Annotated[
-        int | None,
+        int,
         typer.Option(
-            min=1024, help="Size limit of ORDER_EVENTS_DLQ. Default: $ORDERS_DLQ_MAX_BYTES, 256MiB."
+            min=1024, envvar="ORDERS_DLQ_MAX_BYTES", help="Size limit of ORDER_EVENTS_DLQ."
         ),
-    ] = None,
+    ] = DEFAULTS.dlq_max_bytes,
     nats_url: NatsUrl = DEFAULT_NATS,
 ) -> None:
     """Create the streams and durable consumers, or bring them to the code's definitions.
@@ -69,23 +81,17 @@ def provision_command(
 
       orders bus provision --replicas 3
     """
-    settings = get_settings()
 
     async def work() -> list[Change]:
         async with jetstream(nats_url, check=False) as js:
-            return await provision(
-                js,
-                replicas or settings.nats_replicas,
-                max_bytes or settings.events_max_bytes,
-                dlq_max_bytes or settings.dlq_max_bytes,
-            )
+            return await provision(js, replicas, max_bytes, dlq_max_bytes)
 
     for change in options.run(work()):
         typer.echo(str(change))
 
 
 @bus_app.command("status")
-def status_command(replicas: Replicas = None, nats_url: NatsUrl = DEFAULT_NATS) -> None:
+def status_command(replicas: CheckReplicas = None, nats_url: NatsUrl = DEFAULT_NATS) -> None:
     """Show each stream and consumer: replicas, limits, backlog, and any drift from the code.
 
     Settings an operator may tune (replicas, limits, descriptions) are shown but not held to the

@@ -7,10 +7,13 @@ import dataclasses
 
 import pytest
 from nats.js.api import DiscardPolicy
+from typer.testing import CliRunner
 
+from cli.main import app
 from orders.bus import consumer_config, nats_servers, stream_configs
 from orders.settings import Settings
 from orders.topology import Difference, drift
+from tools.stack.processes import free_port
 
 
 def test_streams_have_one_replica_unless_told() -> None:
@@ -68,3 +71,28 @@ def test_settings_an_operator_may_tune_are_not_drift_except_to_provision() -> No
     assert str(drift(dataclasses.replace(consumer, max_deliver=7), consumer)[0]) == (
         "max_deliver is 7, the code says 20"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (["--replicas", "9"], {}, "--replicas"),
+        ([], {"ORDERS_NATS_REPLICAS": "three"}, "ORDERS_NATS_REPLICAS"),
+        ([], {"ORDERS_EVENTS_MAX_BYTES": "12"}, "ORDERS_EVENTS_MAX_BYTES"),
+    ],
+)
+def test_provision_refuses_bad_values_as_usage_errors(
+    args: list[str], env: dict[str, str], says: str
+) -> None:
+    result = CliRunner().invoke(app, ["bus", "provision", *args], env=env)
+    assert result.exit_code == 2 and says in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_bus_commands_say_in_one_line_that_nats_is_unreachable() -> None:
+    for command in ("provision", "status"):
+        result = CliRunner().invoke(
+            app, ["bus", command, "--nats", f"nats://127.0.0.1:{free_port()}"]
+        )
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("error: cannot reach NATS"), result.output
