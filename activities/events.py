@@ -19,7 +19,7 @@ import logging
 import nats.errors
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.errors import APIError
+from nats.js.errors import APIError, NoStreamResponseError
 from opentelemetry.trace import SpanKind
 from temporalio import activity
 
@@ -29,7 +29,7 @@ from orders.events import event_subject
 from orders.models import PublishEventInput, PublishResult
 from orders.telemetry import ORDER_ID_ATTRIBUTE, TRACEPARENT, current_traceparent, tracer
 from orders.temporal import ActivityName
-from orders.topology import TopologyMissing, check_stream
+from orders.topology import PROVISION, TopologyMissing, check_stream
 
 log = logging.getLogger("orders.events")
 PUBLISH_TIMEOUT_SECONDS = 5.0
@@ -93,6 +93,13 @@ class EventActivities:
                     stream=STREAM,
                     headers={MSG_ID: event.id, TRACEPARENT: traceparent},
                 )
+            except (NoStreamResponseError, nats.errors.NoRespondersError):
+                # No stream takes the subject: ORDER_EVENTS was deleted since we looked it up.
+                await self.close()
+                raise ParticipantUnavailable(
+                    f"publish of {event.id}: no stream takes {subject}; provision the bus "
+                    f"with `{PROVISION}`"
+                ) from None
             except APIError as exc:
                 if not is_full(exc):
                     raise ParticipantUnavailable(f"publish of {event.id} failed: {exc!r}") from None

@@ -177,3 +177,25 @@ async def test_drift_is_reported_by_status_and_the_processes_and_not_reset(
             provisioned.output
         )
         assert (await orders(server.url, "bus", "status")).exit_code == 0
+
+
+async def test_a_worker_whose_stream_went_away_says_to_provision_and_recovers(
+    tmp_path: Path, js_of: list[NATS]
+) -> None:
+    async with running_nats(tmp_path / "nats") as server:
+        js = await jetstream(server.url, js_of)
+        events = EventActivities(server.url)
+        env = ActivityEnvironment()
+        try:
+            await env.run(events.publish, PublishEventInput(event=completed_event(new_order_id())))
+            await js.delete_stream(STREAM)
+            event = completed_event(new_order_id())
+            with pytest.raises(ParticipantUnavailable, match="orders bus provision"):
+                await env.run(events.publish, PublishEventInput(event=event))
+            with pytest.raises(ParticipantUnavailable, match="stream ORDER_EVENTS does not exist"):
+                await env.run(events.publish, PublishEventInput(event=event))
+            assert (await orders(server.url, "bus", "provision")).exit_code == 0
+            landed = await env.run(events.publish, PublishEventInput(event=event))
+            assert landed.stream_seq == 1 and not landed.duplicate
+        finally:
+            await events.close()
