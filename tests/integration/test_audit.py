@@ -18,7 +18,7 @@ from temporalio.client import Client
 from cli.audit.checks import AuditReport, Violation, audit
 from cli.audit.commands import exit_code, show_report
 from cli.audit.evidence import Sources
-from orders.bus import connect_nats, provision_streams
+from orders.bus import connect_nats
 from orders.models import Address, CancelRequest, LineItem, OrderStatus
 from tests.integration.consumers import running
 from tests.integration.orders import poll, run, start
@@ -53,7 +53,6 @@ async def sources(
         stack.push_async_callback(sink.stop)
         stack.push_async_callback(nc.close)
         js = nc.jetstream()
-        await provision_streams(js)
 
         def db(name: str) -> str:
             return f"sqlite+aiosqlite:///{tmp_path}/{name}.db"

@@ -27,6 +27,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import func, select
 
 import orders.bus
+from cli.bus.provision import provision
 from cli.dlq.dead_letters import list_dead_letters, replay_dead_letter
 from cli.events.replay import replay_events
 from orders.bus import (
@@ -38,7 +39,6 @@ from orders.bus import (
     MSG_ID,
     connect_nats,
     dlq_subject,
-    provision_streams,
     redeliver_subject,
 )
 from orders.events import subject_token
@@ -95,7 +95,6 @@ async def bus(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsSer
 @pytest.fixture(scope="module")
 async def nc(bus: NatsServer) -> AsyncIterator[NATS]:
     connection = await connect_nats(bus.url, "tests-consumers")
-    await provision_streams(connection.jetstream())
     try:
         yield connection
     finally:
@@ -559,6 +558,7 @@ async def test_a_consumer_killed_mid_batch_loses_nothing_and_applies_nothing_twi
 ) -> None:
     # What the killed consumer had fetched comes back after the ack wait: 2 s, not 30, here.
     monkeypatch.setattr(orders.bus, "ACK_WAIT", timedelta(seconds=2))
+    await provision(js)  # the consumer is only read by the runner: provision the short ack wait
     count, crash_at, batch = 30, 11, 10
     for _ in range(count):
         await publish(js, completed_event(new_order_id("kill"), customer_id="cust-kill"))

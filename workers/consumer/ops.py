@@ -56,8 +56,9 @@ async def healthz(consumer: ConsumerDep) -> Health:
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 async def metrics(consumer: ConsumerDep) -> Response:
-    """Prometheus metrics: events processed, duplicate, failed, dead-lettered; consumer lag."""
-    await consumer.refresh_lag()
+    """Prometheus metrics: events processed, duplicate, failed, dead-lettered; lag, DLQ depth,
+    oldest unacknowledged age, redeliveries, max deliveries; how full the streams are."""
+    await consumer.refresh_gauges()
     return Response(consumer.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -1,8 +1,9 @@
-"""The fetch loop of one durable consumer: provision, bind, fetch, hand each message on, stop.
+"""The fetch loop of one durable consumer: look it up, bind, fetch, hand each message on, stop.
 
-The consumer is created explicitly (`provision_consumer`) and then bound by name, never created
-as a side effect of subscribing, so its configuration is the one in `orders.bus`. If NATS goes
-away the loop provisions and binds again once it is back.
+The durable consumer is made by `orders bus provision`, never here: the loop looks it up
+(`orders.topology`: missing, it says to provision and looks again; drifted, it logs what differs)
+and binds to it by name, so an operator's change to it is kept. If NATS goes away the loop binds
+again once it is back.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from orders.bus import CONSUMERS, STREAM, provision_consumer, provision_streams
+from orders.bus import CONSUMERS, STREAM
+from orders.topology import check_consumer
 from workers.consumer.deadletter import describe
 from workers.consumer.delivery import Delivery
 from workers.consumer.metrics import ConsumerMetrics
@@ -25,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 REBIND_PAUSE_SECONDS = 1.0
 STOP_TIMEOUT_SECONDS = 30.0
-INFO_TIMEOUT_SECONDS = 2.0
 
 
 class ConsumerRunner:
@@ -40,7 +41,6 @@ class ConsumerRunner:
         *,
         batch_size: int = 10,
         fetch_timeout: float = 1.0,
-        stream_replicas: int = 1,
     ) -> None:
         if name not in CONSUMERS:
             raise ValueError(f"unknown consumer {name!r}: one of {', '.join(CONSUMERS)}")
@@ -51,9 +51,9 @@ class ConsumerRunner:
         self.metrics = metrics
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
-        self.stream_replicas = stream_replicas
         self._stopping = asyncio.Event()
         self._bound = False
+        self._unbound_because: str | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -85,7 +85,8 @@ class ConsumerRunner:
         if not self.nc.is_connected:
             return "not connected to NATS"
         if not self._bound:
-            return f"not bound to the JetStream consumer {self.name!r} yet"
+            because = f": {self._unbound_because}" if self._unbound_because else " yet"
+            return f"not bound to the JetStream consumer {self.name!r}{because}"
         return None
 
     async def run(self) -> None:
@@ -95,6 +96,7 @@ class ConsumerRunner:
                 sub = await self._bind()
                 await self._consume(sub)
             except Exception as exc:
+                self._unbound_because = describe(exc)
                 logger.warning(
                     "%s: %s; binding again in %.0fs", self.name, describe(exc), REBIND_PAUSE_SECONDS
                 )
@@ -107,14 +109,13 @@ class ConsumerRunner:
         logger.info("%s stopped", self.name)
 
     async def _bind(self) -> JetStreamContext.PullSubscription:
-        await provision_streams(self.js, self.stream_replicas)
-        await provision_consumer(self.js, self.name)
+        await check_consumer(self.js, self.name, self.name)
         sub = await self.js.pull_subscribe_bind(durable=self.name, stream=STREAM)
         # Binding does not look the consumer up; this does, and fails if it is not there.
         info = await sub.consumer_info()
         if info.config.durable_name != self.name:
             raise RuntimeError(f"bound to {info.name!r}, not the durable consumer {self.name!r}")
-        self._bound = True
+        self._bound, self._unbound_because = True, None
         logger.info(
             "%s bound to %s/%s: %d pending, %d in flight",
             self.name,
@@ -151,14 +152,6 @@ class ConsumerRunner:
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
-
-    async def refresh_lag(self) -> None:
-        """Set the lag gauge from the consumer's info; keep the last value if NATS is away."""
-        try:
-            info = await self.js.consumer_info(STREAM, self.name, timeout=INFO_TIMEOUT_SECONDS)
-        except (nats.errors.Error, TimeoutError):
-            return
-        self.metrics.lag.set((info.num_pending or 0) + (info.num_ack_pending or 0))
 
 
 def _seq(msg: Msg) -> int | None:

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from typing import Any
 
+import nats.errors
 from nats.aio.client import Client as NATS
 
 from orders.bus import connect_nats
@@ -18,6 +19,7 @@ from servicekit.db import Database
 from workers.consumer.delivery import Delivery
 from workers.consumer.handler import Handler
 from workers.consumer.metrics import ConsumerMetrics
+from workers.consumer.monitor import Monitor
 from workers.consumer.runner import ConsumerRunner
 from workers.consumer.settings import ConsumerSettings
 
@@ -32,17 +34,16 @@ class Consumer:
         db: Database,
         handler: Handler[Any],
         settings: ConsumerSettings,
-        stream_replicas: int = 1,
     ) -> None:
         self.name = name
         self.nats_url = nats_url
         self.db = db
         self.handler = handler
         self.settings = settings
-        self.stream_replicas = stream_replicas
         self.metrics = ConsumerMetrics(name)
         self.nc: NATS | None = None
         self.runner: ConsumerRunner | None = None
+        self.monitor: Monitor | None = None
         self._connecting: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -67,9 +68,10 @@ class Consumer:
             self.metrics,
             batch_size=self.settings.batch_size,
             fetch_timeout=self.settings.fetch_timeout_seconds,
-            stream_replicas=self.stream_replicas,
         )
         self.runner.start()
+        self.monitor = Monitor(self.name, self.nc, self.metrics.lag, self.metrics.registry)
+        self.monitor.start()
 
     async def stop(self) -> None:
         """Finish the message in hand, hand back the rest, then drain and close NATS."""
@@ -77,6 +79,8 @@ class Consumer:
             self._connecting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connecting
+        if self.monitor is not None:
+            await self.monitor.stop()
         if self.runner is not None:
             await self.runner.stop()
         if self.nc is not None:
@@ -89,9 +93,11 @@ class Consumer:
             return f"connecting to NATS at {self.nats_url}"
         return self.runner.problem
 
-    async def refresh_lag(self) -> None:
-        if self.runner is not None:
-            await self.runner.refresh_lag()
+    async def refresh_gauges(self) -> None:
+        """Refresh the monitor's gauges now (they also refresh on its timer)."""
+        if self.monitor is not None:
+            with contextlib.suppress(nats.errors.Error, TimeoutError):
+                await self.monitor.refresh()
 
 
 async def _close(nc: NATS) -> None:
