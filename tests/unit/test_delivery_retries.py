@@ -18,11 +18,14 @@ from orders.bus import DLQ_REASON
 from servicekit.clock import utcnow
 from servicekit.db import Database
 from tests.sample_events import completed_event, new_order_id
+from tools.stack.processes import free_port
 from workers.consumer.delivery import Delivery, Outcome
+from workers.consumer.failures import Failure, classify
 from workers.consumer.handler import Event, Handler
 from workers.consumer.metrics import ConsumerMetrics
 from workers.consumer.processed import ProcessedBase
 from workers.consumer.settings import RetryPolicy
+from workers.loyalty.handler import LoyaltyHandler
 
 POLICY = RetryPolicy(max_attempts=3, base_seconds=1, cap_seconds=60, max_retry_seconds=3600)
 
@@ -118,3 +121,21 @@ async def test_the_servers_last_delivery_is_dead_lettered_whatever_failed(db: Da
     )
     assert outcome is Outcome.DEAD_LETTERED
     assert "the server's limit" in js.published[0][DLQ_REASON]
+
+
+async def test_a_database_down_is_a_dependency_failure_and_fails_the_probe() -> None:
+    down = Database(f"postgresql://orders:orders@127.0.0.1:{free_port()}/orders")  # no server
+    try:
+        js = FakeJetStream()
+        metrics = ConsumerMetrics("loyalty")
+        delivery = Delivery(
+            "loyalty", cast(JetStreamContext, js), down, LoyaltyHandler(), POLICY, metrics
+        )
+        msg = FakeMsg(completed_event(new_order_id()).model_dump_json().encode(), delivered=50)
+        assert await delivery.process(cast(Msg, msg)) is Outcome.DEPENDENCY_DOWN
+        assert msg.settled == [("nak", 60.0)] and js.published == []
+        with pytest.raises(Exception) as probe:
+            await delivery.probe()
+        assert classify(probe.value) is Failure.DEPENDENCY
+    finally:
+        await down.dispose()
