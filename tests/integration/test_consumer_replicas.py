@@ -14,7 +14,7 @@ import mailbox
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from pathlib import Path
@@ -154,6 +154,13 @@ def sent(maildir: Path) -> Counter[str]:
     )
 
 
+def _is_set(event: asyncio.Event) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return event.is_set()
+
+    return check
+
+
 # --- the replicas ------------------------------------------------------------------------------
 
 
@@ -241,14 +248,13 @@ async def test_a_replica_killed_mid_batch_loses_no_email_and_sends_none_twice(
     await doomed_sink.start()
     await survivor_sink.start()
     db_url = f"sqlite+aiosqlite:///{tmp_path / 'notification.db'}"
-    port = free_port()
     doomed = Process(
         "notification-doomed",
         [sys.executable, "-m", "tests.integration.consumer_process", "notification"],
         {
             "TEST_ACK_WAIT_SECONDS": str(ACK_WAIT),
             "ORDERS_NATS_URL": bus.url,
-            "NOTIFICATION_PORT": str(port),
+            "NOTIFICATION_PORT": str(free_port()),
             "NOTIFICATION_DATABASE_URL": db_url,
             "NOTIFICATION_SMTP_PORT": str(doomed_sink.port),
             "NOTIFICATION_BATCH_SIZE": str(batch),
@@ -256,18 +262,14 @@ async def test_a_replica_killed_mid_batch_loses_no_email_and_sends_none_twice(
         },
         tmp_path / "doomed.log",
     )
+    # Published first, so that the replica's first fetch is a whole batch.
+    events = await publish_orders(js, count)
     try:
         doomed.start()
-
-        async def bound() -> bool:
-            async with httpx.AsyncClient(timeout=2.0) as http:
-                response = await http.get(f"http://127.0.0.1:{port}/healthz")
-                return response.status_code == 200
-
-        await wait_until(bound, what="the replica to kill", within=60, process=doomed)
-        events = await publish_orders(js, count)
         # It fetched a batch, sent three emails, and is held sending the fourth.
-        await asyncio.wait_for(holding.held.wait(), 60)
+        await wait_until(
+            _is_set(holding.held), what="the replica held mid-batch", within=60, process=doomed
+        )
 
         settings = NotificationSettings(
             database_url=db_url, smtp_port=survivor_sink.port, batch_size=batch, **FAST
@@ -316,12 +318,13 @@ async def test_a_slow_mail_server_keeps_its_messages_and_sends_nothing_twice(
         batch_size=batch,
         **FAST,
     )
+    # Published first, so that each replica's first fetch is a whole batch.
+    events = await publish_orders(js, count)
     try:
         async with (
             running("notification", notification_app(settings, nats_url=bus.url)) as one,
             running("notification", notification_app(settings, nats_url=bus.url)) as two,
         ):
-            events = await publish_orders(js, count)
             await all_processed([one, two], count, within=120)
             duplicates = [await r.metric("events_duplicate_total") for r in (one, two)]
             # Held by in_progress: never handed to the other replica, no delivery spent.
