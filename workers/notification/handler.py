@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,11 @@ class SentEmail:
 
 
 class NotificationHandler(Handler[SentEmail]):
+    effect_outside_transaction: ClassVar[bool] = False
+    """A repeat of `effect` shows nothing: its intent, marked sent, skips the send. So the event
+    is not looked up before it (one read fewer per email); an event already applied is found in
+    the record's transaction and acknowledged as a duplicate."""
+
     def __init__(self, sender: SmtpSender, mail_from: str) -> None:
         self.sender = sender
         self.mail_from = mail_from
