@@ -78,9 +78,11 @@ def test_a_permanent_refusal_is_permanent() -> None:
 def test_dependency_failures_are_retried_for_hours_message_failures_a_few_times() -> None:
     policy = ConsumerSettings().retry_policy()
     assert policy.max_retry_seconds == 6 * 3600
-    # A dependency failure: whatever the delivery, until the event is six hours old.
+    # A dependency failure: whatever the delivery, until the event is six hours old ...
     assert policy.retries_dependency(delivery=40, age_seconds=5 * 3600)
-    assert not policy.retries_dependency(delivery=2, age_seconds=6 * 3600 + 1)
+    assert not policy.retries_dependency(delivery=5, age_seconds=6 * 3600 + 1)
+    # ... and tried max_attempts times (one that waited out a backlog still gets its tries).
+    assert policy.retries_dependency(delivery=1, age_seconds=7 * 3600)
     # ... but never past the server's last delivery, which the consumer dead-letters.
     assert not policy.retries_dependency(delivery=policy.max_deliveries, age_seconds=1)
     # A message failure: max_attempts deliveries.

@@ -97,8 +97,17 @@ async def test_a_dependency_failure_past_max_attempts_is_retried_not_dead_letter
 
 
 async def test_a_dependency_failure_past_the_time_budget_is_dead_lettered(db: Database) -> None:
+    young, _, _ = await settle(
+        db, ConnectionRefusedError("smtp"), delivered=POLICY.max_attempts, age=timedelta(0)
+    )
+    assert young is Outcome.DEPENDENCY_DOWN
+    # Old, but tried fewer than max_attempts times (it waited out a backlog): tried again.
+    backlog, _, _ = await settle(
+        db, ConnectionRefusedError("smtp"), delivered=1, age=timedelta(hours=2)
+    )
+    assert backlog is Outcome.DEPENDENCY_DOWN
     outcome, msg, js = await settle(
-        db, ConnectionRefusedError("smtp"), delivered=2, age=timedelta(hours=2)
+        db, ConnectionRefusedError("smtp"), delivered=POLICY.max_attempts, age=timedelta(hours=2)
     )
     assert outcome is Outcome.DEAD_LETTERED
     assert msg.settled == [("ack", None)]

@@ -193,7 +193,7 @@ class Delivery:
         self.last_failure = f"dependency down: {describe(exc)}"
         if not self.policy.retries_dependency(delivery, age):
             reason = (
-                f"dependency down for {age:.0f}s, past the retry budget of "
+                f"its dependency still failing at {age:.0f}s of age, past the retry budget of "
                 f"{self.policy.max_retry_seconds:.0f}s ({delivery} deliveries); "
                 f"last error: {describe(exc)}"
             )

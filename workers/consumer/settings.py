@@ -19,10 +19,11 @@ class RetryPolicy:
 
     A *message* failure (bad data, a bug) is retried `max_attempts` deliveries, then
     dead-lettered. A *dependency* failure (SMTP or the database down) is retried for as long as
-    the event is younger than `max_retry_seconds`, then dead-lettered; the circuit breaker keeps
-    a long outage from spending deliveries meanwhile. Either waits base · 2^(n-1), capped,
-    between deliveries. `max_deliveries` is the server's own cap (`MAX_DELIVER`): the last
-    delivery it makes is dead-lettered whatever happens, so nothing is stuck unacknowledged.
+    the event is younger than `max_retry_seconds` (or tried fewer than `max_attempts` times),
+    then dead-lettered; the circuit breaker keeps a long outage from spending deliveries. Either
+    waits base · 2^(n-1), capped, between deliveries. `max_deliveries` is the server's own cap
+    (`MAX_DELIVER`): the last delivery it makes is dead-lettered whatever happens, so nothing is
+    stuck unacknowledged.
     """
 
     max_attempts: int = 5
@@ -36,8 +37,12 @@ class RetryPolicy:
         return delivery < min(self.max_attempts, self.max_deliveries)
 
     def retries_dependency(self, delivery: int, age_seconds: float) -> bool:
-        """Whether a dependency failure on `delivery` of an event `age_seconds` old is retried."""
-        return age_seconds < self.max_retry_seconds and delivery < self.max_deliveries
+        """Whether a dependency failure on `delivery` of an event `age_seconds` old is retried:
+        until it is older than the budget and was tried `max_attempts` times (an event that
+        waited out a long backlog still gets its tries), never past the server's last delivery."""
+        if delivery >= self.max_deliveries:
+            return False
+        return age_seconds < self.max_retry_seconds or delivery < self.max_attempts
 
     def delay(self, delivery: int) -> float:
         """Seconds before the next delivery after failed `delivery` n: base * 2**(n-1), capped."""
