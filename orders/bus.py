@@ -52,9 +52,13 @@ DLQ_MAX_BYTES = Settings.model_fields["dlq_max_bytes"].default
 # own idempotency (event ids recorded with each effect) still holds.
 DUPLICATE_WINDOW = timedelta(hours=2)
 ACK_WAIT = timedelta(seconds=30)
-MAX_DELIVER = 20
-"""The server's safety net: a consumer dead-letters well before this (see its retry policy);
-a message delivered this often has crashed its consumer every time and stops being sent."""
+"""How long a delivered message is the replica's before JetStream hands it to another; a
+consumer sends `in_progress()` every third of it for each message of its batch it still holds."""
+MAX_DELIVER = 100
+"""The server's safety net, above what a consumer's retries spend: a message failure is
+dead-lettered after a few attempts, a dependency failure by the event's age (hours, with capped
+backoff, and no deliveries while the circuit breaker is open). A consumer dead-letters the
+message on this last delivery rather than leave it unacknowledged for good."""
 
 # Headers of a dead letter.
 DLQ_REASON = "Orders-Dlq-Reason"

@@ -25,6 +25,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import orders.bus
 from cli.bus.provision import provision
@@ -64,6 +65,7 @@ from tools.stack.ready import port_open
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
 from workers.consumer.delivery import Delivery
+from workers.consumer.handler import Event, Handler
 from workers.consumer.metrics import ConsumerMetrics
 from workers.consumer.processed import ProcessedBase, ProcessedEvent
 from workers.consumer.runner import ConsumerRunner
@@ -403,21 +405,30 @@ async def test_generated_garbage_is_dead_lettered_and_never_stops_a_consumer(
 # --- 5. bounded retries end in the DLQ --------------------------------------------------------
 
 
+class Buggy(Handler[None]):
+    """Fails every event on its own (a bug in the consumer, or data it cannot take)."""
+
+    async def effect(self, event: Event) -> None:
+        raise ValueError(f"cannot handle {event.id}")
+
+    async def record(self, session: AsyncSession, event: Event, effect: None) -> None:
+        raise AssertionError("never reached")
+
+
 async def test_a_message_failing_past_max_attempts_is_dead_lettered(
-    js: JetStreamContext, bus: NatsServer, tmp_path: Path
+    js: JetStreamContext, bus: NatsServer, tmp_path: Path, sink: SmtpSink
 ) -> None:
     settings = NotificationSettings(
-        database_url=db_url(tmp_path, "notification"),
-        smtp_port=free_port(),  # nothing listens there
-        **FAST,
+        database_url=db_url(tmp_path, "notification"), smtp_port=sink.port, **FAST
     )
     order_id = new_order_id()
-    async with running("notification", notification_app(settings, nats_url=bus.url)) as consumer:
+    app = notification_app(settings, nats_url=bus.url, handler=Buggy())
+    async with running("notification", app) as consumer:
         seq = await publish(js, completed_event(order_id))
         await settled(consumer, "events_dead_lettered_total", 1)
         assert await consumer.metric("events_failed_total") == 3
         assert await consumer.metric("events_processed_total") == 0
-        assert await consumer.notifications(order_id) == []
+        assert await consumer.metric("breaker_open") == 0  # its own fault, not SMTP's
         assert await consumer.metric("lag") == 0
 
     [letter] = await dead_letters(js, "notification")
@@ -425,7 +436,33 @@ async def test_a_message_failing_past_max_attempts_is_dead_lettered(
     assert letter.subject == dlq_subject("notification", order_id)
     assert headers[DLQ_DELIVERIES] == "3"
     assert headers[DLQ_STREAM_SEQ] == str(seq)
-    assert headers[DLQ_REASON].startswith("failed 3 times; last error: ConnectionRefusedError")
+    assert headers[DLQ_REASON].startswith("failed 3 times; last error: ValueError")
+
+
+async def test_a_dependency_failing_past_the_retry_budget_dead_letters_the_event(
+    js: JetStreamContext, bus: NatsServer, tmp_path: Path
+) -> None:
+    """Past `max_retry_seconds` of age, an event whose dependency still fails goes to the DLQ
+    (the breaker held shut here, so that it keeps being tried)."""
+    settings = NotificationSettings(
+        database_url=db_url(tmp_path, "notification"),
+        smtp_port=free_port(),  # nothing listens there
+        **FAST,
+        max_retry_seconds=1.0,
+        breaker_threshold=1000,
+    )
+    order_id = new_order_id()
+    async with running("notification", notification_app(settings, nats_url=bus.url)) as consumer:
+        await publish(js, completed_event(order_id))
+        await settled(consumer, "events_dead_lettered_total", 1)
+        # More deliveries than max_attempts: a dependency failure does not spend them.
+        assert await consumer.metric("events_failed_total") > FAST["max_attempts"]
+        assert await consumer.notifications(order_id) == []
+
+    [letter] = await dead_letters(js, "notification")
+    reason = (letter.headers or {})[DLQ_REASON]
+    assert "past the retry budget of 1s" in reason
+    assert "ConnectionRefusedError" in reason
 
 
 # --- 6. failed and cancelled orders -----------------------------------------------------------
@@ -672,7 +709,11 @@ async def test_a_dead_letter_replayed_after_the_fix_is_applied_once(
 ) -> None:
     mailbox = SmtpSink(tmp_path / "Maildir", port=free_port())  # down: the cause
     settings = NotificationSettings(
-        database_url=db_url(tmp_path, "notification"), smtp_port=mailbox.port, **FAST
+        database_url=db_url(tmp_path, "notification"),
+        smtp_port=mailbox.port,
+        **FAST,
+        max_retry_seconds=0.5,  # an outage past the budget: dead-lettered
+        breaker_threshold=1000,
     )
     order_id = new_order_id()
     async with running("notification", notification_app(settings, nats_url=bus.url)) as consumer:

@@ -10,7 +10,7 @@ from nats.js.api import DiscardPolicy
 from typer.testing import CliRunner
 
 from cli.main import app
-from orders.bus import consumer_config, nats_servers, stream_configs
+from orders.bus import MAX_DELIVER, consumer_config, nats_servers, stream_configs
 from orders.settings import Settings
 from orders.topology import Difference, drift
 from tools.stack.processes import free_port
@@ -69,7 +69,7 @@ def test_settings_an_operator_may_tune_are_not_drift_except_to_provision() -> No
     consumer = consumer_config("loyalty")
     assert drift(dataclasses.replace(consumer, max_ack_pending=50), consumer) == []
     assert str(drift(dataclasses.replace(consumer, max_deliver=7), consumer)[0]) == (
-        "max_deliver is 7, the code says 20"
+        f"max_deliver is 7, the code says {MAX_DELIVER}"
     )
 
 

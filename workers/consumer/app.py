@@ -105,5 +105,5 @@ def build_consumer_app(
         probes=[ops.router],
         routers=[ops.reads, *routers],
         # Its read API only: a consumer's handling of an event is traced by `Delivery`.
-        untraced="healthz,metrics",
+        untraced="healthz,readyz,metrics",
     )

@@ -1,4 +1,9 @@
-"""`/healthz`, `/metrics` and `/events?order_id=`, the routes every consumer app serves."""
+"""`/healthz`, `/readyz`, `/metrics` and `/events?order_id=`, the routes every consumer app serves.
+
+`/healthz` is liveness: the loop runs and is bound (a restart would not help otherwise).
+`/readyz` is 503 besides while the circuit breaker is open, with the reason: the consumer is
+alive but waits for its dependency, and takes no messages meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +55,17 @@ async def healthz(consumer: ConsumerDep) -> Health:
     if problem is not None:
         raise ProblemError(
             503, "consumer_unavailable", "Consumer unavailable", f"{consumer.name}: {problem}."
+        )
+    return Health()
+
+
+@router.get("/readyz", response_model=Health, responses=problem_responses(503))
+async def readyz(consumer: ConsumerDep) -> Health:
+    """The consumer takes messages: healthy, and its dependency answers (breaker closed)."""
+    reason = consumer.unready
+    if reason is not None:
+        raise ProblemError(
+            503, "consumer_not_ready", "Consumer not ready", f"{consumer.name}: {reason}."
         )
     return Health()
 

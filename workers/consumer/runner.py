@@ -4,6 +4,10 @@ The durable consumer is made by `orders bus provision`, never here: the loop loo
 (`orders.topology`: missing, it says to provision and looks again; drifted, it logs what differs)
 and binds to it by name, so an operator's change to it is kept. If NATS goes away the loop binds
 again once it is back.
+
+Replicas of a consumer bind the same durable, so JetStream spreads the messages between them.
+While a batch is handled, `KeepAlive` keeps its messages from expiring into another replica's
+hands; while the consumer's own dependency is down, the circuit breaker stops the fetching.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from orders.bus import CONSUMERS, STREAM
+from orders.bus import ACK_WAIT, CONSUMERS, STREAM
 from orders.topology import check_consumer
+from workers.consumer.breaker import Breaker
 from workers.consumer.deadletter import describe
-from workers.consumer.delivery import Delivery
+from workers.consumer.delivery import Delivery, Outcome
+from workers.consumer.holding import KeepAlive
 from workers.consumer.metrics import ConsumerMetrics
 
 logger = logging.getLogger(__name__)
@@ -41,6 +47,7 @@ class ConsumerRunner:
         *,
         batch_size: int = 10,
         fetch_timeout: float = 1.0,
+        breaker: Breaker | None = None,
     ) -> None:
         if name not in CONSUMERS:
             raise ValueError(f"unknown consumer {name!r}: one of {', '.join(CONSUMERS)}")
@@ -51,6 +58,9 @@ class ConsumerRunner:
         self.metrics = metrics
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
+        self.breaker = breaker or Breaker(name, delivery.probe, metrics.breaker_open)
+        self.ack_wait = ACK_WAIT.total_seconds()
+        """The bound consumer's ack wait (read from the server at bind): paces `KeepAlive`."""
         self._stopping = asyncio.Event()
         self._bound = False
         self._unbound_because: str | None = None
@@ -89,6 +99,11 @@ class ConsumerRunner:
             return f"not bound to the JetStream consumer {self.name!r}{because}"
         return None
 
+    @property
+    def unready(self) -> str | None:
+        """Why the consumer takes no messages now (its problem, or its breaker open), or None."""
+        return self.problem or self.breaker.reason
+
     async def run(self) -> None:
         while not self._stopping.is_set():
             sub: JetStreamContext.PullSubscription | None = None
@@ -116,6 +131,8 @@ class ConsumerRunner:
         if info.config.durable_name != self.name:
             raise RuntimeError(f"bound to {info.name!r}, not the durable consumer {self.name!r}")
         self._bound, self._unbound_because = True, None
+        if info.config.ack_wait:
+            self.ack_wait = float(info.config.ack_wait)
         logger.info(
             "%s bound to %s/%s: %d pending, %d in flight",
             self.name,
@@ -128,20 +145,46 @@ class ConsumerRunner:
 
     async def _consume(self, sub: JetStreamContext.PullSubscription) -> None:
         while not self._stopping.is_set():
+            if self.breaker.is_open:
+                # Nothing is fetched while the dependency is down: the messages wait in the
+                # stream and no delivery attempt is spent. The bind stays.
+                await self.breaker.wait_closed(self._stopping)
+                continue
             try:
                 msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
             except nats.errors.TimeoutError:
                 continue
-            for index, msg in enumerate(msgs):
-                if self._stopping.is_set():
-                    await self._hand_back(msgs[index:])
-                    return
-                try:
-                    await self.delivery.process(msg)
-                except Exception:
-                    # Not settled (e.g. the DLQ publish failed): JetStream redelivers it after
-                    # the ack wait. The next fetch finds out whether the connection is gone.
-                    logger.exception("%s: could not settle stream seq %s", self.name, _seq(msg))
+            async with KeepAlive(msgs, self.ack_wait, name=self.name) as held:
+                await self._handle(msgs, held)
+
+    async def _handle(self, msgs: list[Msg], held: KeepAlive) -> None:
+        for index, msg in enumerate(msgs):
+            if self._stopping.is_set():
+                await self._hand_back(msgs[index:])
+                return
+            if self.breaker.is_open:
+                await self._put_back(msgs[index:])
+                return
+            try:
+                outcome = await self.delivery.process(msg)
+            except Exception:
+                # Not settled (e.g. the DLQ publish failed): JetStream redelivers it after
+                # the ack wait. The next fetch finds out whether the connection is gone.
+                logger.exception("%s: could not settle stream seq %s", self.name, _seq(msg))
+                continue
+            finally:
+                held.release(msg)
+            if outcome is Outcome.DEPENDENCY_DOWN:
+                self.breaker.failure(self.delivery.last_failure or "dependency down")
+            elif outcome is Outcome.APPLIED:
+                self.breaker.success()
+
+    async def _put_back(self, msgs: list[Msg]) -> None:
+        """The breaker opened mid-batch: return the untouched rest for after the first probe."""
+        delay = self.breaker.probe_delay
+        for msg in msgs:
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=delay)
 
     async def _hand_back(self, msgs: list[Msg]) -> None:
         """Return fetched, untouched messages for immediate redelivery (we are stopping)."""

@@ -16,6 +16,7 @@ from nats.aio.client import Client as NATS
 
 from orders.bus import connect_nats
 from servicekit.db import Database
+from workers.consumer.breaker import Breaker
 from workers.consumer.delivery import Delivery
 from workers.consumer.handler import Handler
 from workers.consumer.metrics import ConsumerMetrics
@@ -61,6 +62,14 @@ class Consumer:
             self.settings.retry_policy(),
             self.metrics,
         )
+        breaker = Breaker(
+            self.name,
+            delivery.probe,
+            self.metrics.breaker_open,
+            threshold=self.settings.breaker_threshold,
+            probe_base_seconds=self.settings.probe_base_seconds,
+            probe_cap_seconds=self.settings.probe_cap_seconds,
+        )
         self.runner = ConsumerRunner(
             self.name,
             self.nc,
@@ -68,6 +77,7 @@ class Consumer:
             self.metrics,
             batch_size=self.settings.batch_size,
             fetch_timeout=self.settings.fetch_timeout_seconds,
+            breaker=breaker,
         )
         self.runner.start()
         self.monitor = Monitor(self.name, self.nc, self.metrics.lag, self.metrics.registry)
@@ -98,6 +108,13 @@ class Consumer:
         if self.monitor is not None:
             with contextlib.suppress(nats.errors.Error, TimeoutError):
                 await self.monitor.refresh()
+
+    @property
+    def unready(self) -> str | None:
+        """Why the consumer takes no messages now (not healthy, or its breaker open), or None."""
+        if self.runner is None:
+            return self.problem
+        return self.runner.unready
 
 
 async def _close(nc: NATS) -> None:
