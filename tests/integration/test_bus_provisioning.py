@@ -23,7 +23,7 @@ from typer.testing import CliRunner, Result
 
 from activities.events import EventActivities
 from cli.main import app
-from orders.bus import CONSUMERS, DLQ_STREAM, STREAM
+from orders.bus import CONSUMERS, DLQ_STREAM, MAX_DELIVER, STREAM
 from orders.errors import ParticipantUnavailable
 from orders.models import PublishEventInput
 from tests.integration.consumers import running
@@ -157,7 +157,7 @@ async def test_drift_is_reported_by_status_and_the_processes_and_not_reset(
 
         status = await orders(server.url, "bus", "status")
         assert status.exit_code == 1
-        assert "consumer analytics: max_deliver is 7, the code says 20" in status.output
+        assert f"consumer analytics: max_deliver is 7, the code says {MAX_DELIVER}" in status.output
         assert "stream ORDER_EVENTS: duplicate_window is 60.0" in status.output
 
         with caplog.at_level(logging.WARNING, logger="orders.topology"):
@@ -173,7 +173,7 @@ async def test_drift_is_reported_by_status_and_the_processes_and_not_reset(
 
         provisioned = await orders(server.url, "bus", "provision")
         assert provisioned.exit_code == 0
-        assert "consumer analytics: updated (max_deliver is 7, the code says 20)" in (
+        assert f"consumer analytics: updated (max_deliver is 7, the code says {MAX_DELIVER})" in (
             provisioned.output
         )
         assert (await orders(server.url, "bus", "status")).exit_code == 0

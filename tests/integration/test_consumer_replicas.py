@@ -270,8 +270,13 @@ async def test_a_replica_killed_mid_batch_loses_no_email_and_sends_none_twice(
             _is_set(holding.held), what="the replica held mid-batch", within=60, process=doomed
         )
 
+        # The send the dead replica was held in keeps its claim until the lease runs out.
         settings = NotificationSettings(
-            database_url=db_url, smtp_port=survivor_sink.port, batch_size=batch, **FAST
+            database_url=db_url,
+            smtp_port=survivor_sink.port,
+            batch_size=batch,
+            send_lease_seconds=5,
+            **FAST,
         )
         async with running("notification", notification_app(settings, nats_url=bus.url)) as other:
             info = await js.consumer_info(STREAM, "notification")

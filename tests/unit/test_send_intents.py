@@ -3,6 +3,7 @@ that fails after the send is retried without sending again, and the Message-ID i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -35,12 +36,17 @@ class Msgs:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.delivered = 0
+        self.nak_delays: list[float] = []
 
     def next(self) -> Msg:
         self.delivered += 1
 
         async def settled(*args: object, **kwargs: object) -> None:
             pass
+
+        async def nak(delay: float | None = None) -> None:
+            assert delay is not None, "a bare nak redelivers at once"
+            self.nak_delays.append(delay)
 
         return cast(
             Msg,
@@ -54,7 +60,7 @@ class Msgs:
                     timestamp=utcnow(),
                 ),
                 ack=settled,
-                nak=settled,
+                nak=nak,
             ),
         )
 
@@ -136,13 +142,74 @@ async def test_the_message_id_is_derived_from_the_event_and_the_same_on_a_resend
     event = completed_event(new_order_id())
     await handler.effect(event)
     # The mark was lost (the process died after the server accepted the email): the intent is
-    # there, not sent, so the redelivery sends again, with the same Message-ID.
+    # there, not sent, and once its lease has run out the redelivery sends again, with the same
+    # Message-ID.
     async with db.sessions() as session, session.begin():
         row = await session.get(SendIntent, event.id)
         assert row is not None
         row.sent_at = None
+        row.claimed_at = utcnow() - handler.intents.lease
     await handler.effect(event)
 
     assert [m["Message-ID"] for m in sender.sent] == [message_id(event.id)] * 2
     assert sender.intents_during_send == [(1, False), (2, False)]
     assert message_id(event.id) != message_id(completed_event(new_order_id()).id)
+
+
+class HeldSender(Sender):
+    """A mail server that answers only once the test lets it (a send in progress, held)."""
+
+    def __init__(self, db: Database, fail_first: bool = False) -> None:
+        super().__init__(db)
+        self.sending = asyncio.Event()
+        self.release = asyncio.Event()
+        self.fail_first = fail_first
+
+    async def send(self, message: EmailMessage) -> None:
+        self.sending.set()
+        await self.release.wait()
+        if self.fail_first:
+            self.fail_first = False
+            raise ConnectionRefusedError("the mail server went away")
+        await super().send(message)
+
+
+async def test_a_send_in_progress_elsewhere_defers_the_event_and_nothing_is_sent_twice(
+    db: Database,
+) -> None:
+    """Two replicas given the same event (the first held it past its ack wait): the second
+    waits for the first's send rather than sending it too."""
+    sender = HeldSender(db)
+    first, second = (
+        delivery(db, NotificationHandler(sender, "orders@hybrid-orders.example", lease_seconds=60))
+        for _ in range(2)
+    )
+    event = completed_event(new_order_id())
+    msgs = Msgs(event.model_dump_json().encode())
+
+    sending = asyncio.create_task(first.process(msgs.next()))
+    await sender.sending.wait()
+    deferred = await second.process(msgs.next())
+    sender.release.set()
+    applied = await sending
+    again = await second.process(msgs.next())
+
+    assert (deferred, applied, again) == (Outcome.DEFERRED, Outcome.APPLIED, Outcome.DUPLICATE)
+    assert len(sender.sent) == 1
+    [delay] = msgs.nak_delays
+    assert 0 < delay <= 60  # until the first send's lease runs out, at the latest
+
+
+async def test_a_send_that_fails_lets_go_of_its_claim(db: Database) -> None:
+    sender = HeldSender(db, fail_first=True)
+    sender.release.set()
+    consumer = delivery(db, NotificationHandler(sender, "orders@hybrid-orders.example"))
+    event = completed_event(new_order_id())
+    msgs = Msgs(event.model_dump_json().encode())
+
+    failed = await consumer.process(msgs.next())
+    retried = await consumer.process(msgs.next())  # at once: not deferred by its own claim
+
+    assert (failed, retried) == (Outcome.DEPENDENCY_DOWN, Outcome.APPLIED)
+    assert len(sender.sent) == 1
+    assert sender.intents_during_send == [(2, False)]

@@ -33,7 +33,7 @@ from workers.consumer.deadletter import (
     publish_dead_letter,
 )
 from workers.consumer.failures import Failure, classify
-from workers.consumer.handler import Event, Handler
+from workers.consumer.handler import Deferred, Event, Handler
 from workers.consumer.metrics import ConsumerMetrics
 from workers.consumer.processed import ProcessedEvent, is_processed
 from workers.consumer.settings import RetryPolicy
@@ -49,6 +49,8 @@ class Outcome(StrEnum):
     DEPENDENCY_DOWN = "dependency_down"
     """The consumer's dependency did not answer: tried again after a delay; the breaker counts
     it."""
+    DEFERRED = "deferred"
+    """Another delivery of it is being applied: tried again after a delay, nothing counted."""
     DEAD_LETTERED = "dead_lettered"
 
 
@@ -129,6 +131,16 @@ class Delivery:
                 reason = f"not settled in {delivery} deliveries, the server's limit"
                 return await self._dead_letter(msg, order_id, reason)
             applied = await self._apply(event, msg.metadata.sequence.stream)
+        except Deferred as deferred:
+            logger.info(
+                "order %s: %s: %s; trying again in %.1fs",
+                order_id,
+                self.name,
+                deferred,
+                deferred.retry_after,
+            )
+            await msg.nak(delay=deferred.retry_after)
+            return Outcome.DEFERRED
         except Exception as exc:
             failure = classify(exc)
             if failure is Failure.PERMANENT:

@@ -14,6 +14,17 @@ Event = OrderCompleted | OrderFailed | OrderCancelled
 EffectT = TypeVar("EffectT")
 
 
+class Deferred(Exception):
+    """Another delivery of this event is being applied right now (another replica's send, say):
+    come back after `retry_after` seconds. Not a failure: no attempt is spent, nothing is counted
+    against the dependency.
+    """
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
 class PermanentFailure(Exception):
     """The event can never be applied as it is (a mail server refusing the address, say).
 

@@ -12,7 +12,7 @@ from workers.notification.smtp import SmtpSender
 
 def create_handler(settings: NotificationSettings) -> NotificationHandler:
     sender = SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_timeout_seconds)
-    return NotificationHandler(sender, settings.mail_from)
+    return NotificationHandler(sender, settings.mail_from, settings.send_lease_seconds)
 
 
 NOTIFICATION = ConsumerApp(

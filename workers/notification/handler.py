@@ -34,13 +34,14 @@ class NotificationHandler(Handler[SentEmail]):
     is not looked up before it (one read fewer per email); an event already applied is found in
     the record's transaction and acknowledged as a duplicate."""
 
-    def __init__(self, sender: SmtpSender, mail_from: str) -> None:
+    def __init__(self, sender: SmtpSender, mail_from: str, lease_seconds: float = 60.0) -> None:
         self.sender = sender
         self.mail_from = mail_from
+        self.lease_seconds = lease_seconds
         self._intents: SendIntents | None = None
 
     def use_database(self, db: Database) -> None:
-        self._intents = SendIntents(db)
+        self._intents = SendIntents(db, self.lease_seconds)
 
     @property
     def intents(self) -> SendIntents:
@@ -68,7 +69,11 @@ class NotificationHandler(Handler[SentEmail]):
                 intent.attempts,
                 message_id,
             )
-        await self.sender.send(message)
+        try:
+            await self.sender.send(message)
+        except Exception:
+            await self.intents.let_go(event.id)
+            raise
         sent = SentEmail(to=to, subject=subject, message_id=str(message_id), sent_at=utcnow())
         await self.intents.mark_sent(event.id, sent.sent_at)
         logger.info("order %s: emailed %s: %s", order_id, sent.to, sent.subject)

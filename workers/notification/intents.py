@@ -3,9 +3,16 @@
 ```
 redelivered? ── intent sent ─────────────────────────▶ skip the send, record only
      │
-     └─ no intent, or one not sent ─▶ commit intent (attempts + 1) ─▶ SMTP send ─▶ mark sent
-                                                                     ─▶ record + processed id
+     ├─ a send in progress (its lease running) ─────────▶ deferred: come back when it ends
+     │
+     └─ no intent, or one not sent ─▶ claim it (attempts + 1) ─▶ SMTP send ─▶ mark sent
+                                                                  ─▶ record + processed id
 ```
+
+The claim is a lease: a replica given an event whose send another replica started, and has not
+finished, in the last `lease_seconds` (the message outlived its ack wait there, or was handed
+back) waits for it rather than sending it too. A send that fails lets go of its claim; one that
+never finishes (its replica died) holds it until the lease runs out.
 
 The intent is committed before the send and marked sent right after the mail server accepted
 it, in a transaction of its own, so a failure of the record that follows (the `notifications`
@@ -20,12 +27,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
 from servicekit.clock import utcnow
 from servicekit.db import Database
+from workers.consumer.handler import Deferred
 from workers.notification.models import SendIntent
 
 logger = logging.getLogger(__name__)
@@ -45,11 +53,14 @@ class Intent:
 
 
 class SendIntents:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, lease_seconds: float = 60.0) -> None:
         self.db = db
+        self.lease = timedelta(seconds=lease_seconds)
 
     async def begin(self, event_id: str, to: str, subject: str, message_id: str) -> Intent:
-        """The intent of event `event_id`: the one already sent, or a new attempt committed."""
+        """The intent of event `event_id`: the one already sent, or a new attempt claimed and
+        committed. Raises `Deferred` while another send of it holds its lease."""
+        now = utcnow()
         async with self.db.sessions() as session, session.begin():
             row = await session.get(SendIntent, event_id, with_for_update=True)
             if row is None:
@@ -63,8 +74,25 @@ class SendIntents:
                 )
                 session.add(row)
             if row.sent_at is None:
+                if row.claimed_at is not None and now < row.claimed_at + self.lease:
+                    remaining = (row.claimed_at + self.lease - now).total_seconds()
+                    raise Deferred(f"{event_id} is being sent by another delivery", remaining)
+                row.claimed_at = now
                 row.attempts += 1
             return Intent(row.to_address, row.subject, row.message_id, row.attempts, row.sent_at)
+
+    async def let_go(self, event_id: str) -> None:
+        """The send failed: another delivery may try it at once (best effort: a claim that
+        stays only delays the next try until its lease runs out)."""
+        try:
+            async with self.db.sessions() as session, session.begin():
+                await session.execute(
+                    update(SendIntent)
+                    .where(SendIntent.event_id == event_id, SendIntent.sent_at.is_(None))
+                    .values(claimed_at=None)
+                )
+        except Exception as exc:
+            logger.warning("could not let go of the send of %s (%s)", event_id, exc)
 
     async def mark_sent(self, event_id: str, sent_at: datetime) -> None:
         """Record that the mail server accepted it, retried briefly: a mark lost here is an

@@ -40,4 +40,7 @@ class SendIntent(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     """Sends started: more than one means an earlier one may have reached the server."""
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    """When the send in progress started (none in progress: None): until its lease runs out,
+    another replica given the same event waits instead of sending it too."""
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -19,6 +19,9 @@ class NotificationSettings(ConsumerSettings):
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     mail_from: str = "orders@hybrid-orders.example"
+    send_lease_seconds: float = Field(default=60.0, gt=0)
+    """How long a started send holds its event against another replica's send of it: longer than
+    a send can take (a few SMTP steps, each up to the timeout)."""
 
 
 @lru_cache
