@@ -17,6 +17,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from orders.bus import CONSUMERS, STREAM, provision_consumer, provision_streams
+from workers.consumer.batch import BatchCommit
 from workers.consumer.deadletter import describe
 from workers.consumer.delivery import Delivery
 from workers.consumer.metrics import ConsumerMetrics
@@ -41,6 +42,7 @@ class ConsumerRunner:
         batch_size: int = 10,
         fetch_timeout: float = 1.0,
         stream_replicas: int = 1,
+        batch: BatchCommit | None = None,
     ) -> None:
         if name not in CONSUMERS:
             raise ValueError(f"unknown consumer {name!r}: one of {', '.join(CONSUMERS)}")
@@ -52,6 +54,8 @@ class ConsumerRunner:
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
         self.stream_replicas = stream_replicas
+        self.batch = batch
+        """With batch commit: settles what it can of each fetched batch in one transaction."""
         self._stopping = asyncio.Event()
         self._bound = False
         self._task: asyncio.Task[None] | None = None
@@ -131,6 +135,8 @@ class ConsumerRunner:
                 msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
             except nats.errors.TimeoutError:
                 continue
+            if self.batch is not None and not self._stopping.is_set():
+                msgs = await self.batch.settle(msgs)
             for index, msg in enumerate(msgs):
                 if self._stopping.is_set():
                     await self._hand_back(msgs[index:])

@@ -15,6 +15,7 @@ from nats.aio.client import Client as NATS
 
 from orders.bus import connect_nats
 from servicekit.db import Database
+from workers.consumer.batch import BatchCommit
 from workers.consumer.delivery import Delivery
 from workers.consumer.handler import Handler
 from workers.consumer.metrics import ConsumerMetrics
@@ -68,8 +69,17 @@ class Consumer:
             batch_size=self.settings.batch_size,
             fetch_timeout=self.settings.fetch_timeout_seconds,
             stream_replicas=self.stream_replicas,
+            batch=self._batch(delivery),
         )
         self.runner.start()
+
+    def _batch(self, delivery: Delivery) -> BatchCommit | None:
+        if not self.settings.batch_commit:
+            return None
+        if self.handler.effect_outside_transaction:
+            logger.info("%s: batch commit ignored, its effect is outside the database", self.name)
+            return None
+        return BatchCommit(delivery)
 
     async def stop(self) -> None:
         """Finish the message in hand, hand back the rest, then drain and close NATS."""
