@@ -31,7 +31,7 @@ from tests.nats import NatsServer, running_nats
 from tests.sample_events import completed_event, failed_event, new_order_id
 from workers.analytics.handler import AnalyticsHandler
 from workers.analytics.models import Base as AnalyticsBase
-from workers.analytics.models import DailyOutcome
+from workers.analytics.models import DailyOutcome, DailySku
 from workers.consumer.batch import BatchCommit
 from workers.consumer.delivery import Delivery
 from workers.consumer.handler import Event, PermanentFailure, TransactionalHandler
@@ -151,8 +151,9 @@ async def test_a_fetched_batch_commits_in_one_transaction(
     name: str, bus: NatsServer, js: JetStreamContext, databases: Databases
 ) -> None:
     count = 10
-    for _ in range(count):
+    for _ in range(count - 1):
         await publish(js, completed_event(new_order_id("one-tx")))
+    await publish(js, failed_event(new_order_id("one-tx")))
     tables: MetaData = LoyaltyBase.metadata if name == "loyalty" else AnalyticsBase.metadata
     handler = LoyaltyHandler() if name == "loyalty" else AnalyticsHandler()
     db = Database(await databases.url(name))
@@ -165,8 +166,15 @@ async def test_a_fetched_batch_commits_in_one_transaction(
         async with db.readers() as session:
             processed = await session.scalar(select(func.count()).select_from(ProcessedEvent))
             if name == "analytics":
-                counted = await session.scalar(select(func.sum(DailyOutcome.orders)))
-                assert counted == count
+                # The batch's figures summed per row: the same rows one at a time would write.
+                rows = await session.execute(select(DailyOutcome.outcome, DailyOutcome.orders))
+                outcomes = {outcome: orders for outcome, orders in rows.all()}
+                lines = await session.execute(
+                    select(DailySku.sku, DailySku.units, DailySku.revenue)
+                )
+                skus = {sku: (units, revenue) for sku, units, revenue in lines.all()}
+                assert outcomes == {"completed": count - 1, "failed": 1}
+                assert skus == {"WIDGET-1": (18, 45000), "GADGET-2": (9, 23391)}
     finally:
         await db.dispose()
     assert processed == count

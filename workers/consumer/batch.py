@@ -8,7 +8,7 @@ runner hands its fetched batch here first:
 fetched batch ─▶ not a valid event, or delivered past max_attempts ─▶ left to one at a time
                  the others, in one transaction:
                    id in processed_events, or twice in the batch ─▶ duplicate (no effect)
-                   handler.record + processed_events row ─────────▶ applied
+                   processed_events row, and handler.apply_all ───▶ applied
                  commit ─▶ acknowledge each
                  the transaction fails (a bad event, a conflict with another replica, the
                  database) ─▶ nothing of it is kept: the whole batch goes one at a time
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from nats.aio.msg import Msg
 from opentelemetry.trace import Span, SpanKind
@@ -35,7 +36,7 @@ from orders.telemetry import ORDER_ID_ATTRIBUTE, TRACEPARENT, context_from_trace
 from servicekit.clock import utcnow
 from workers.consumer.deadletter import describe
 from workers.consumer.delivery import Delivery, Outcome
-from workers.consumer.handler import Event
+from workers.consumer.handler import Event, Handler, TransactionalHandler
 from workers.consumer.processed import ProcessedEvent
 
 logger = logging.getLogger(__name__)
@@ -47,13 +48,19 @@ class BatchCommit:
     """Settles what it can of a fetched batch in one transaction; the rest goes one at a time."""
 
     def __init__(self, delivery: Delivery) -> None:
-        if delivery.handler.effect_outside_transaction:
+        handler = delivery.handler
+        if not isinstance(handler, TransactionalHandler) or handler.effect_outside_transaction:
             # An email sent for a batch that then fails to commit would be sent again.
             raise ValueError(
                 f"{delivery.name}: batch commit needs a handler whose whole effect is in the "
                 "database (a TransactionalHandler)"
             )
         self.delivery = delivery
+        self.handler = handler
+
+    @staticmethod
+    def supports(handler: Handler[Any]) -> bool:
+        return isinstance(handler, TransactionalHandler) and not handler.effect_outside_transaction
 
     async def settle(self, msgs: Sequence[Msg]) -> list[Msg]:
         """Apply and acknowledge what can go in one transaction; return the messages left for
@@ -116,7 +123,6 @@ class BatchCommit:
 
     async def _commit(self, batch: list[Fetched]) -> list[Outcome]:
         """One transaction for the batch; returns what became of each message."""
-        handler = self.delivery.handler
         applied_at = utcnow()
         async with self.delivery.db.sessions() as session, session.begin():
             ids = [event.id for _, event in batch]
@@ -126,12 +132,13 @@ class BatchCommit:
                 )
             )
             outcomes: list[Outcome] = []
+            new: list[Event] = []
             for msg, event in batch:
                 if event.id in known:
                     outcomes.append(Outcome.DUPLICATE)
                     continue
                 known.add(event.id)  # the same event delivered twice in one batch
-                await handler.record(session, event, await handler.effect(event))
+                new.append(event)
                 session.add(
                     ProcessedEvent(
                         event_id=event.id,
@@ -141,6 +148,7 @@ class BatchCommit:
                     )
                 )
                 outcomes.append(Outcome.APPLIED)
+            await self.handler.apply_all(session, new)
         return outcomes
 
     def _trace(self, msg: Msg, event: Event, outcome: Outcome) -> None:

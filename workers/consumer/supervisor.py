@@ -76,7 +76,7 @@ class Consumer:
     def _batch(self, delivery: Delivery) -> BatchCommit | None:
         if not self.settings.batch_commit:
             return None
-        if self.handler.effect_outside_transaction:
+        if not BatchCommit.supports(self.handler):
             logger.info("%s: batch commit ignored, its effect is outside the database", self.name)
             return None
         return BatchCommit(delivery)
