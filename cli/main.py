@@ -54,6 +54,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cli.dlq.commands:dlq_app",
         "Dead letters: the events a consumer gave up on. List, re-feed or purge them.",
     ),
+    "bus": (
+        "cli.bus.commands:bus_app",
+        "The event bus topology: provision the streams and consumers, show how they stand.",
+    ),
     "events": (
         "cli.events.commands:events_app",
         "Order events on the bus: re-feed them to one consumer.",

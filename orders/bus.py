@@ -1,4 +1,7 @@
-"""The event bus topology on NATS JetStream, provisioned explicitly (never by a subscriber).
+"""The event bus topology on NATS JetStream, as the code defines it.
+
+Only `orders bus provision` (`cli.bus.provision`) creates or changes it; every other process and
+command reads it and compares it with these definitions (`orders.topology`).
 
 ```
 stream ORDER_EVENTS      orders.events.<kind>.<order>       facts, fanned out to every consumer
@@ -19,7 +22,6 @@ from datetime import timedelta
 
 import nats
 from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
 from nats.js.api import (
     AckPolicy,
     ConsumerConfig,
@@ -29,9 +31,9 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import NotFoundError
 
 from orders.events import subject_token
+from orders.settings import Settings
 
 log = logging.getLogger("orders.bus")
 
@@ -42,13 +44,21 @@ CONSUMERS = ("notification", "loyalty", "analytics")
 
 MAX_AGE = timedelta(days=30)
 DLQ_MAX_AGE = timedelta(days=90)
+MAX_BYTES = Settings.model_fields["events_max_bytes"].default
+"""Default size limit of ORDER_EVENTS (1 GiB, about a million events): `ORDERS_EVENTS_MAX_BYTES`."""
+DLQ_MAX_BYTES = Settings.model_fields["dlq_max_bytes"].default
+"""Default size limit of ORDER_EVENTS_DLQ (256 MiB): `ORDERS_DLQ_MAX_BYTES`."""
 # Publishes retried within this window are deduplicated by Nats-Msg-Id; past it, the consumers'
 # own idempotency (event ids recorded with each effect) still holds.
 DUPLICATE_WINDOW = timedelta(hours=2)
 ACK_WAIT = timedelta(seconds=30)
-MAX_DELIVER = 20
-"""The server's safety net: a consumer dead-letters well before this (see its retry policy);
-a message delivered this often has crashed its consumer every time and stops being sent."""
+"""How long a delivered message is the replica's before JetStream hands it to another; a
+consumer sends `in_progress()` every third of it for each message of its batch it still holds."""
+MAX_DELIVER = 100
+"""The server's safety net, above what a consumer's retries spend: a message failure is
+dead-lettered after a few attempts, a dependency failure by the event's age (hours, with capped
+backoff, and no deliveries while the circuit breaker is open). A consumer dead-letters the
+message on this last delivery rather than leave it unacknowledged for good."""
 
 # Headers of a dead letter.
 DLQ_REASON = "Orders-Dlq-Reason"
@@ -59,15 +69,18 @@ DLQ_SUBJECT = "Orders-Dlq-Subject"
 MSG_ID = "Nats-Msg-Id"
 
 
-def stream_configs(replicas: int = 1) -> list[StreamConfig]:
+def stream_configs(
+    replicas: int = 1, max_bytes: int = MAX_BYTES, dlq_max_bytes: int = DLQ_MAX_BYTES
+) -> list[StreamConfig]:
     return [
         StreamConfig(
             name=STREAM,
             subjects=[EVENTS_SUBJECTS, "orders.redeliver.>"],
             storage=StorageType.FILE,
             retention=RetentionPolicy.LIMITS,
-            discard=DiscardPolicy.OLD,
+            discard=DiscardPolicy.NEW,
             max_age=MAX_AGE.total_seconds(),
+            max_bytes=max_bytes,
             duplicate_window=DUPLICATE_WINDOW.total_seconds(),
             num_replicas=replicas,
         ),
@@ -76,7 +89,9 @@ def stream_configs(replicas: int = 1) -> list[StreamConfig]:
             subjects=["orders.dlq.>"],
             storage=StorageType.FILE,
             retention=RetentionPolicy.LIMITS,
+            discard=DiscardPolicy.NEW,
             max_age=DLQ_MAX_AGE.total_seconds(),
+            max_bytes=dlq_max_bytes,
             duplicate_window=DUPLICATE_WINDOW.total_seconds(),
             num_replicas=replicas,
         ),
@@ -136,17 +151,3 @@ async def connect_nats(url: str, name: str) -> NATS:
         disconnected_cb=on_disconnected,
         reconnected_cb=on_reconnected,
     )
-
-
-async def provision_streams(js: JetStreamContext, replicas: int = 1) -> None:
-    """Create the streams, or bring an existing one's config up to date."""
-    for config in stream_configs(replicas):
-        try:
-            await js.update_stream(config)
-        except NotFoundError:
-            await js.add_stream(config)
-
-
-async def provision_consumer(js: JetStreamContext, name: str) -> None:
-    """Create the durable consumer `name`, or update it to the config above."""
-    await js.add_consumer(STREAM, consumer_config(name))

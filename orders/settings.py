@@ -55,7 +55,12 @@ class Settings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     """One server, or the nodes of a cluster comma-separated."""
     nats_replicas: int = Field(default=1, ge=1, le=5)
-    """Copies of each stream the worker and the consumers provision: 3 on a three-node cluster."""
+    """Copies of each stream `orders bus provision` makes: 3 on a three-node cluster."""
+    events_max_bytes: int = Field(default=1024**3, ge=1024)
+    """Size limit of stream ORDER_EVENTS (`orders bus provision`); when full, publishes are
+    refused and retried (docs/choreography.md)."""
+    dlq_max_bytes: int = Field(default=256 * 1024**2, ge=1024)
+    """Size limit of stream ORDER_EVENTS_DLQ (`orders bus provision`)."""
     service_token: SecretStr | None = None
     """The bearer token the activities send to the participants (`ORDERS_SERVICE_TOKEN`)."""
 

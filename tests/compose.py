@@ -194,8 +194,10 @@ ROLES: dict[str, Role] = {
     "orders-loyalty": _consumer(LoyaltySettings, loyalty_app),
     "orders-analytics": _consumer(AnalyticsSettings, analytics_app),
     "orders-smtp-sink": Role((SmtpSinkSettings,)),
+    "orders": Role((Settings,)),
 }
-"""The roles our image runs in compose; `orders` (the CLI) is for people, not containers."""
+"""The roles our image runs in compose; of the CLI (`orders`), only the bus-init job runs, as
+`orders bus provision`."""
 
 ENV_PREFIXES = (
     "ORDERS_",

@@ -1,4 +1,8 @@
-"""A real nats-server for tests, which a test may stop and start again on the same store."""
+"""A real nats-server for tests, which a test may stop and start again on the same store.
+
+`running_nats` provisions the bus topology once, as `orders bus provision` does in a
+deployment: no process under test creates it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from cli.bus.provision import provision_at
 from tools.stack.processes import Process, free_port, wait_until
 from tools.stack.ready import nats_ready
 from tools.stack.servers import nats_server_argv
@@ -36,10 +41,13 @@ class NatsServer:
 
 
 @asynccontextmanager
-async def running_nats(data: Path) -> AsyncIterator[NatsServer]:
-    """A `NatsServer` on a free port with its store in `data`, started, and stopped afterwards."""
+async def running_nats(data: Path, *, provisioned: bool = True) -> AsyncIterator[NatsServer]:
+    """A `NatsServer` on a free port with its store in `data`, started (and the topology
+    provisioned, unless told not to), and stopped afterwards."""
     server = NatsServer(data, free_port())
     await server.start()
+    if provisioned:
+        await provision_at(server.url)
     try:
         yield server
     finally:

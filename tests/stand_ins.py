@@ -7,6 +7,7 @@ Each stand-in answers at once and records every attempt. A test makes one misbeh
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,14 @@ class StandIns:
         self.refusals = dict(refusals or {})
         self.attempts: defaultdict[ActivityName, list[Attempt]] = defaultdict(list)
         self.published: list[OrderCompleted | OrderFailed | OrderCancelled] = []
+        self.holds: dict[ActivityName, asyncio.Event] = {}
+        self.held: set[ActivityName] = set()
+        """Activities whose call waits on a hold right now."""
+
+    def hold(self, name: ActivityName) -> asyncio.Event:
+        """Make calls of `name` wait until the returned event is set (they show in `held`)."""
+        release = self.holds[name] = asyncio.Event()
+        return release
 
     def participants(self) -> list[Callable[..., Any]]:
         """The six participant activities; add `publish` (or the real one) for the bus."""
@@ -78,6 +87,12 @@ class StandIns:
     async def _answer(self, name: ActivityName) -> int:
         info = activity.info()
         self.attempts[name].append(Attempt(info.attempt, info.started_time))
+        if (release := self.holds.get(name)) is not None:
+            self.held.add(name)
+            try:
+                await release.wait()
+            finally:
+                self.held.discard(name)
         if name in self.refusals:
             raise self.refusals[name]
         if name in self.unavailable:

@@ -68,7 +68,7 @@ async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Wo
         inventory = InventoryActivities(await http(settings.inventory_url))
         payment = PaymentActivities(await http(settings.payment_url))
         shipping = ShippingActivities(await http(settings.shipping_url))
-        events = EventActivities(settings.nats_url, settings.nats_replicas)
+        events = EventActivities(settings.nats_url)
         stack.push_async_callback(events.close)
         write_workflow_bytecode([OrderWorkflow])
         worker = Worker(

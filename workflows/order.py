@@ -140,7 +140,6 @@ class OrderWorkflow:
         self._waiting: Waiting | None = None
         self._undos_left: list[str] = []
         self._finish_request: FinishRequest | None = None
-        self._awaiting_operator = False
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderState:
@@ -287,7 +286,6 @@ class OrderWorkflow:
                 self._transition(OrderStatus.COMPENSATION_FAILED)
 
     async def _operator_request(self) -> FinishRequest:
-        self._awaiting_operator = True
         while self._finish_request is None:
             try:
                 await workflow.wait_condition(lambda: self._finish_request is not None)
@@ -298,7 +296,6 @@ class OrderWorkflow:
                     self._order.order_id,
                 )
         request, self._finish_request = self._finish_request, None
-        self._awaiting_operator = False
         return request
 
     def _announces_compensation_failed(self) -> bool:
@@ -359,7 +356,15 @@ class OrderWorkflow:
 
     @finish_compensation.validator
     def _validate_finish(self, request: FinishRequest) -> None:
-        if not self._awaiting_operator or self._finish_request is not None:
+        # Taken from the moment the order reads COMPENSATION_FAILED, while it still publishes its
+        # fact: what a client sees is what it may do. (Only live code runs a validator, and live
+        # code always goes on to wait for an operator; a retry in progress reads COMPENSATING.)
+        finishable = (
+            self._state.status is OrderStatus.COMPENSATION_FAILED
+            and bool(self._state.left_to_undo)
+            and self._finish_request is None
+        )
+        if not finishable:
             raise ApplicationError(
                 f"order {self._order.order_id} is {self._state.status.value}; only an order left "
                 "COMPENSATION_FAILED, waiting for an operator, can be finished",

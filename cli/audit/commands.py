@@ -13,9 +13,10 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from cli import bus, credentials, options
+from cli import credentials, options
 from cli.audit.checks import AuditReport, audit
 from cli.audit.evidence import Sources
+from cli.bus.connection import jetstream
 from cli.errors import Unreachable
 from cli.events.commands import parse_point
 from cli.options import DEFAULT_NATS, NatsUrl, plural
@@ -140,7 +141,7 @@ async def sources(temporal: str, urls: dict[str, str], nats_url: str) -> AsyncIt
     except RuntimeError as exc:
         raise Unreachable(f"Temporal at {temporal} does not answer: {exc}") from exc
     async with AsyncExitStack() as stack:
-        js = await stack.enter_async_context(bus.jetstream(nats_url))
+        js = await stack.enter_async_context(jetstream(nats_url))
         http = {
             name: await stack.enter_async_context(
                 httpx.AsyncClient(

@@ -11,7 +11,8 @@ from rich.console import Console, JustifyMethod
 from rich.table import Column, Table
 from rich.text import Text
 
-from cli import bus, options
+from cli import options
+from cli.bus.connection import jetstream
 from cli.dlq import dead_letters
 from cli.dlq.dead_letters import DeadLetter
 from cli.options import DEFAULT_NATS, NatsUrl, plural
@@ -54,7 +55,7 @@ def list_dead_letters(
     """
 
     async def work() -> list[DeadLetter]:
-        async with bus.jetstream(nats_url) as js:
+        async with jetstream(nats_url) as js:
             return await dead_letters.list_dead_letters(js, consumer, limit)
 
     letters = options.run(work())
@@ -131,7 +132,7 @@ def replay_dead_letters(
         raise typer.BadParameter("goes with --all, not with a SEQ", param_hint="--consumer")
 
     async def work() -> list[tuple[int, str]]:
-        async with bus.jetstream(nats_url) as js:
+        async with jetstream(nats_url) as js:
             if seq is not None:
                 return [(seq, await dead_letters.replay_dead_letter(js, seq))]
             letters = await dead_letters.replay_all(js, consumer)
@@ -170,7 +171,7 @@ def purge_dead_letters(
             raise typer.Exit(1)
 
         async def count() -> int:
-            async with bus.jetstream(nats_url) as js:
+            async with jetstream(nats_url) as js:
                 return await dead_letters.count_dead_letters(js, consumer)
 
         found = options.run(count())
@@ -183,7 +184,7 @@ def purge_dead_letters(
         )
 
     async def work() -> int:
-        async with bus.jetstream(nats_url) as js:
+        async with jetstream(nats_url) as js:
             return await dead_letters.purge_dead_letters(js, consumer)
 
     typer.echo(f"purged {plural(options.run(work()), 'dead letter')}{_of(consumer)}")

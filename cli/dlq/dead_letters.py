@@ -17,7 +17,7 @@ from nats.js.api import RawStreamMsg
 from nats.js.errors import APIError, NotFoundError
 from pydantic import ValidationError
 
-from cli.bus import check_consumer, refeed
+from cli.bus.refeed import check_consumer, refeed
 from cli.errors import CliError
 from orders.bus import (
     CONSUMERS,

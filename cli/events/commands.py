@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cli import bus, options
+from cli import options
+from cli.bus.connection import jetstream
 from cli.events import replay
 from cli.options import DEFAULT_NATS, NatsUrl, plural
 from orders.bus import CONSUMERS
@@ -105,7 +106,7 @@ def replay_events(
         progress.update(task, completed=done, total=total)
 
     async def work() -> int:
-        async with bus.jetstream(nats_url) as js:
+        async with jetstream(nats_url) as js:
             return await replay.replay_events(js, consumer, start, end, progress=advance)
 
     with progress:

@@ -15,7 +15,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 
-from cli.bus import check_consumer, refeed
+from cli.bus.refeed import check_consumer, refeed
 from orders.bus import EVENTS_SUBJECTS, STREAM
 from orders.events import parse_event
 

@@ -52,6 +52,8 @@ class ChaosStack:
         self.processes[name] = process
         process.start()
         await wait_until(part.ready, what=f"{name} ready", within=part.within, process=process)
+        if part.then is not None:  # as `orders dev` does: the bus provisioned once NATS is up
+            await part.then()
 
     async def start_all(self) -> None:
         for name in self.parts:

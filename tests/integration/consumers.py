@@ -23,6 +23,7 @@ from nats.js.errors import NotFoundError
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cli.bus.provision import provision
 from orders.bus import CONSUMERS, DLQ_STREAM, MSG_ID, STREAM
 from orders.events import event_subject
 from tests.integration.orders import poll
@@ -49,12 +50,13 @@ async def publish_raw(js: JetStreamContext, subject: str, payload: bytes) -> int
 
 
 async def reset_bus(js: JetStreamContext) -> None:
-    """Empty both streams and forget the durable consumers: each test starts from nothing."""
+    """Empty both streams and make the durable consumers anew: each test starts from nothing."""
     for stream in (STREAM, DLQ_STREAM):
         await js.purge_stream(stream)
     for name in CONSUMERS:
         with suppress(NotFoundError):
             await js.delete_consumer(STREAM, name)
+    await provision(js)
 
 
 async def dead_letters(js: JetStreamContext, consumer: str | None = None) -> list[RawStreamMsg]:

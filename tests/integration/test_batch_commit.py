@@ -22,7 +22,8 @@ from sqlalchemy import MetaData, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import orders.bus
-from orders.bus import connect_nats, provision_streams, redeliver_subject
+from cli.bus.provision import provision
+from orders.bus import connect_nats, redeliver_subject
 from servicekit.db import Database
 from tests.databases import Databases
 from tests.integration.consumers import dead_letters, publish, publish_raw, reset_bus
@@ -57,7 +58,7 @@ async def bus(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsSer
 @pytest.fixture(scope="module")
 async def js(bus: NatsServer) -> AsyncIterator[JetStreamContext]:
     connection = await connect_nats(bus.url, "tests-batch")
-    await provision_streams(connection.jetstream())
+    await provision(connection.jetstream())
     try:
         yield connection.jetstream()
     finally:
@@ -276,6 +277,7 @@ async def test_a_consumer_killed_mid_batch_keeps_all_of_the_batch_or_none(
 ) -> None:
     # What the killed consumer had fetched comes back after the ack wait: 2 s, not 30, here.
     monkeypatch.setattr(orders.bus, "ACK_WAIT", timedelta(seconds=2))
+    await provision(js)  # the runner only reads its consumer: provision the short ack wait
     count, batch = 30, 10
     for _ in range(count):
         await publish(js, completed_event(new_order_id("kill"), customer_id="cust-kill"))

@@ -18,7 +18,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from typer.testing import CliRunner, Result
 
-from cli.bus import UnknownConsumer
+from cli.bus.refeed import UnknownConsumer
 from cli.dlq import commands as dlq_commands
 from cli.dlq import dead_letters
 from cli.dlq.dead_letters import UnknownDeadLetter
@@ -36,7 +36,6 @@ from orders.bus import (
     STREAM,
     consumer_config,
     dlq_subject,
-    provision_streams,
 )
 from orders.events import (
     Customer,
@@ -65,7 +64,6 @@ async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
     """Both streams empty and no consumers, as each test begins."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
-    await provision_streams(js)
     for stream in (STREAM, DLQ_STREAM):
         await js.purge_stream(stream)
         for info in await js.consumers_info(stream):

@@ -144,6 +144,25 @@ async def _refund_tried(handle: OrderHandle, times: int) -> bool:
     return len(refunds) >= times and refunds[-1].outcome is Outcome.FAILED
 
 
+async def test_an_order_shown_compensation_failed_takes_a_finish_while_it_still_publishes(
+    client: Client,
+) -> None:
+    """What a client sees is what it may do: the status reads COMPENSATION_FAILED from the moment
+    the undo fails for good, while the order still publishes its fact, and a finish sent then is
+    taken (it was refused as "not waiting for an operator" until the publish returned)."""
+    stand_ins = refusing_the_refund()
+    release = stand_ins.hold(ActivityName.PUBLISH_EVENT)
+    async with left_to_an_operator(client, stand_ins) as handle:
+        await poll(lambda: ActivityName.PUBLISH_EVENT in stand_ins.held, what="publishing")
+        await finish(handle, Finish.BY_HAND, note="refunded in the PSP dashboard")
+        release.set()
+        result = await handle.result()
+
+    assert result.status is OrderStatus.FAILED
+    assert [r.action for r in result.resolutions] == [Finish.BY_HAND]
+    assert len(stand_ins.published) == 1
+
+
 async def test_a_finish_is_refused_unless_an_order_waits_for_one(client: Client) -> None:
     stand_ins = refusing_the_refund()
     async with left_to_an_operator(client, stand_ins) as handle:

@@ -25,8 +25,10 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import orders.bus
+from cli.bus.provision import provision
 from cli.dlq.dead_letters import list_dead_letters, replay_dead_letter
 from cli.events.replay import replay_events
 from orders.bus import (
@@ -38,7 +40,6 @@ from orders.bus import (
     MSG_ID,
     connect_nats,
     dlq_subject,
-    provision_streams,
     redeliver_subject,
 )
 from orders.events import subject_token
@@ -64,6 +65,7 @@ from tools.stack.ready import port_open
 from workers.analytics.app import create_app as analytics_app
 from workers.analytics.settings import AnalyticsSettings
 from workers.consumer.delivery import Delivery
+from workers.consumer.handler import Event, Handler
 from workers.consumer.metrics import ConsumerMetrics
 from workers.consumer.processed import ProcessedBase, ProcessedEvent
 from workers.consumer.runner import ConsumerRunner
@@ -95,7 +97,6 @@ async def bus(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NatsSer
 @pytest.fixture(scope="module")
 async def nc(bus: NatsServer) -> AsyncIterator[NATS]:
     connection = await connect_nats(bus.url, "tests-consumers")
-    await provision_streams(connection.jetstream())
     try:
         yield connection
     finally:
@@ -404,21 +405,30 @@ async def test_generated_garbage_is_dead_lettered_and_never_stops_a_consumer(
 # --- 5. bounded retries end in the DLQ --------------------------------------------------------
 
 
+class Buggy(Handler[None]):
+    """Fails every event on its own (a bug in the consumer, or data it cannot take)."""
+
+    async def effect(self, event: Event) -> None:
+        raise ValueError(f"cannot handle {event.id}")
+
+    async def record(self, session: AsyncSession, event: Event, effect: None) -> None:
+        raise AssertionError("never reached")
+
+
 async def test_a_message_failing_past_max_attempts_is_dead_lettered(
-    js: JetStreamContext, bus: NatsServer, tmp_path: Path
+    js: JetStreamContext, bus: NatsServer, tmp_path: Path, sink: SmtpSink
 ) -> None:
     settings = NotificationSettings(
-        database_url=db_url(tmp_path, "notification"),
-        smtp_port=free_port(),  # nothing listens there
-        **FAST,
+        database_url=db_url(tmp_path, "notification"), smtp_port=sink.port, **FAST
     )
     order_id = new_order_id()
-    async with running("notification", notification_app(settings, nats_url=bus.url)) as consumer:
+    app = notification_app(settings, nats_url=bus.url, handler=Buggy())
+    async with running("notification", app) as consumer:
         seq = await publish(js, completed_event(order_id))
         await settled(consumer, "events_dead_lettered_total", 1)
         assert await consumer.metric("events_failed_total") == 3
         assert await consumer.metric("events_processed_total") == 0
-        assert await consumer.notifications(order_id) == []
+        assert await consumer.metric("breaker_open") == 0  # its own fault, not SMTP's
         assert await consumer.metric("lag") == 0
 
     [letter] = await dead_letters(js, "notification")
@@ -426,7 +436,33 @@ async def test_a_message_failing_past_max_attempts_is_dead_lettered(
     assert letter.subject == dlq_subject("notification", order_id)
     assert headers[DLQ_DELIVERIES] == "3"
     assert headers[DLQ_STREAM_SEQ] == str(seq)
-    assert headers[DLQ_REASON].startswith("failed 3 times; last error: ConnectionRefusedError")
+    assert headers[DLQ_REASON].startswith("failed 3 times; last error: ValueError")
+
+
+async def test_a_dependency_failing_past_the_retry_budget_dead_letters_the_event(
+    js: JetStreamContext, bus: NatsServer, tmp_path: Path
+) -> None:
+    """Past `max_retry_seconds` of age, an event whose dependency still fails goes to the DLQ
+    (the breaker held shut here, so that it keeps being tried)."""
+    settings = NotificationSettings(
+        database_url=db_url(tmp_path, "notification"),
+        smtp_port=free_port(),  # nothing listens there
+        **FAST,
+        max_retry_seconds=1.0,
+        breaker_threshold=1000,
+    )
+    order_id = new_order_id()
+    async with running("notification", notification_app(settings, nats_url=bus.url)) as consumer:
+        await publish(js, completed_event(order_id))
+        await settled(consumer, "events_dead_lettered_total", 1)
+        # More deliveries than max_attempts: a dependency failure does not spend them.
+        assert await consumer.metric("events_failed_total") > FAST["max_attempts"]
+        assert await consumer.notifications(order_id) == []
+
+    [letter] = await dead_letters(js, "notification")
+    reason = (letter.headers or {})[DLQ_REASON]
+    assert "past the retry budget of 1s" in reason
+    assert "ConnectionRefusedError" in reason
 
 
 # --- 6. failed and cancelled orders -----------------------------------------------------------
@@ -559,6 +595,7 @@ async def test_a_consumer_killed_mid_batch_loses_nothing_and_applies_nothing_twi
 ) -> None:
     # What the killed consumer had fetched comes back after the ack wait: 2 s, not 30, here.
     monkeypatch.setattr(orders.bus, "ACK_WAIT", timedelta(seconds=2))
+    await provision(js)  # the consumer is only read by the runner: provision the short ack wait
     count, crash_at, batch = 30, 11, 10
     for _ in range(count):
         await publish(js, completed_event(new_order_id("kill"), customer_id="cust-kill"))
@@ -672,7 +709,11 @@ async def test_a_dead_letter_replayed_after_the_fix_is_applied_once(
 ) -> None:
     mailbox = SmtpSink(tmp_path / "Maildir", port=free_port())  # down: the cause
     settings = NotificationSettings(
-        database_url=db_url(tmp_path, "notification"), smtp_port=mailbox.port, **FAST
+        database_url=db_url(tmp_path, "notification"),
+        smtp_port=mailbox.port,
+        **FAST,
+        max_retry_seconds=0.5,  # an outage past the budget: dead-lettered
+        breaker_threshold=1000,
     )
     order_id = new_order_id()
     async with running("notification", notification_app(settings, nats_url=bus.url)) as consumer:

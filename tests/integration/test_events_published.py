@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment
 
 from activities.events import EventActivities
-from orders.bus import STREAM, connect_nats, provision_streams
+from orders.bus import STREAM, connect_nats
 from orders.events import (
     EventType,
     OrderCancelled,
@@ -32,7 +32,6 @@ pytestmark = pytest.mark.usefixtures("worker")
 async def jetstream(nats_server: NatsServer) -> AsyncIterator[JetStreamContext]:
     nc = await connect_nats(nats_server.url, "tests")
     js = nc.jetstream()
-    await provision_streams(js)
     yield js
     await nc.close()
 

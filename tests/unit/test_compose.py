@@ -45,6 +45,8 @@ VARIANTS = {
     "nats-cluster": (BASE, "docker-compose.nats-cluster.yml"),
 }
 IMAGE = "hybrid-orders"
+JOBS = {"temporal-schema", "temporal-setup", "bus-init"}
+"""The one-shot jobs: each runs to completion before what depends on it starts."""
 URL = re.compile(r"https?://[^\s'\"]+")
 
 
@@ -131,6 +133,8 @@ def test_health_checks_call_routes_that_exist_where_the_app_listens(
     model: dict[str, Any], clean_env: pytest.MonkeyPatch
 ) -> None:
     for name, service in ours(model):
+        if name in JOBS:
+            continue  # runs to completion: waited for by its success, not its health
         role = ROLES[role_of(service)]
         test = [str(part) for part in service["healthcheck"]["test"]]
         assert test[0] == "CMD", f"{name}: exec form, no shell in between"
@@ -156,7 +160,7 @@ def test_health_checks_call_routes_that_exist_where_the_app_listens(
 def test_every_service_is_healthchecked_and_waited_for_by_health(model: dict[str, Any]) -> None:
     services = model["services"]
     jobs = {name for name, s in services.items() if str(s.get("restart")) == "no"}
-    assert jobs == {"temporal-schema", "temporal-setup"}
+    assert jobs == JOBS
     for name, service in services.items():
         if name not in jobs:
             assert "healthcheck" in service, f"{name} has no health check"
@@ -213,5 +217,24 @@ def test_the_nats_cluster_variant_runs_three_nodes_and_three_replicas() -> None:
         if "ORDERS_NATS_URL" in env:
             servers = env["ORDERS_NATS_URL"].split(",")
             assert sorted(urlsplit(s).hostname for s in servers) == nodes, name
-            assert env["ORDERS_NATS_REPLICAS"] == "3", name
             assert {"nats", "nats-2", "nats-3"} <= set(service["depends_on"]), name
+    command = services["bus-init"]["command"]
+    assert command == ["orders", "bus", "provision", "--replicas", "3"]
+
+
+def test_the_bus_is_provisioned_once_before_anything_uses_it(model: dict[str, Any]) -> None:
+    services = model["services"]
+    assert services["bus-init"]["command"][:3] == ["orders", "bus", "provision"]
+    users = {
+        name
+        for name, service in ours(model)
+        if "ORDERS_NATS_URL" in (service.get("environment") or {}) and name != "bus-init"
+    }
+    assert users == {"worker", "notification", "loyalty", "analytics"}
+    for name in users:
+        assert services[name]["depends_on"]["bus-init"] == {
+            "condition": "service_completed_successfully"
+        }, name
+        assert "ORDERS_NATS_REPLICAS" not in services[name].get("environment", {}), (
+            f"{name}: only the bus-init job sets the replicas"
+        )

@@ -1,5 +1,5 @@
-"""The consumers' read routes need the service token; health and metrics stay open for probes
-and Prometheus. The apps are called without their lifespan: the token is checked first."""
+"""The consumers' read routes need the service token; health, readiness and metrics stay open for
+probes and Prometheus. The apps are called without their lifespan: the token is checked first."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ APPS: dict[str, Callable[[], FastAPI]] = {
     "loyalty": lambda: loyalty_app(LoyaltySettings(), nats_url="nats://nowhere"),
     "analytics": lambda: analytics_app(AnalyticsSettings(), nats_url="nats://nowhere"),
 }
-OPEN = {"/healthz", "/metrics"}
+OPEN = {"/healthz", "/readyz", "/metrics"}
 
 
 @pytest.mark.parametrize("name", sorted(APPS))

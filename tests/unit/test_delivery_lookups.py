@@ -3,7 +3,7 @@
 A handler with an effect outside the transaction (an email) has the event looked up first, so a
 redelivery does not repeat the effect. A transactional handler (a ledger) finds a redelivered
 event applied inside its own transaction, so the extra read, about a third of its CPU per event,
-is skipped; only a message delivered past the retry limit is looked up first, so that one
+is skipped; only a message on the server's last delivery is looked up first, so that one
 already applied is acknowledged rather than dead-lettered.
 """
 
@@ -117,14 +117,14 @@ async def test_a_transactional_event_is_looked_up_only_inside_its_transaction(
     assert await ledger_entries(db) == 1
 
 
-async def test_an_applied_event_delivered_past_the_limit_is_acknowledged_not_dead_lettered(
+async def test_an_applied_event_on_its_last_delivery_is_acknowledged_not_dead_lettered(
     db: CountingDatabase,
 ) -> None:
     consumer = delivery(db, LoyaltyHandler())
     data = event_bytes()
     assert await settle(consumer, FakeMsg(data)) is Outcome.APPLIED
 
-    late = FakeMsg(data, delivered=POLICY.max_attempts + 1)
+    late = FakeMsg(data, delivered=POLICY.max_deliveries)
 
     assert await settle(consumer, late) is Outcome.DUPLICATE
     assert late.acked == 1

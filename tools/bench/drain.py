@@ -29,8 +29,9 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from prometheus_client.parser import text_string_to_metric_families
 
+from cli.bus.provision import provision
 from cli.errors import CliError
-from orders.bus import STREAM, provision_consumer, provision_streams
+from orders.bus import STREAM, consumer_config
 from tools.bench.backlog import publish_backlog
 from tools.bench.cpu import tree_cpu_seconds
 from tools.bench.run import machine
@@ -124,7 +125,7 @@ async def drain_bench(
         nc = await nats.connect(url, name="orders-bench-drain")
         try:
             js = nc.jetstream()
-            await provision_streams(js)
+            await provision(js)
             await publish_backlog(js, events, progress(f"backlog of {events} events", events))
             context = _Context(js, url, smtp_port, data, servers[0])
             for run in runs:
@@ -162,7 +163,7 @@ async def _drain(ctx: _Context, run: Run, events: int, progress: Progress) -> di
     # A durable created afresh starts at the stream's first event: each run drains it all.
     with contextlib.suppress(NotFoundError):
         await ctx.js.delete_consumer(STREAM, run.durable)
-    await provision_consumer(ctx.js, run.durable)
+    await ctx.js.add_consumer(STREAM, consumer_config(run.durable))
     port = free_ports(1)[0]
     name = run.label.replace(" ", "-").replace("(", "").replace(")", "")
     env = {

@@ -1,9 +1,10 @@
 """`orders dev`: the whole local stack in one process tree, started in dependency order.
 
-Temporal dev server (SQLite in `$ORDERS_DATA_DIR`, WAL, Web UI) → nats-server with JetStream →
-the SMTP sink → the participant services → the side-effect consumers → the orchestrator worker
-→ the API → the codec server, each once the one before answers. Each child's output is prefixed
-with its name; Ctrl-C or SIGTERM stops them all, in reverse order. The data stays for the next run.
+Temporal dev server (SQLite in `$ORDERS_DATA_DIR`, WAL, Web UI) → nats-server with JetStream,
+then its streams and consumers (as `orders bus provision` makes them) → the SMTP sink → the
+participant services → the side-effect consumers → the orchestrator worker → the API → the
+codec server, each once the one before answers. Each child's output is prefixed with its name;
+Ctrl-C or SIGTERM stops them all, in reverse order. The data stays for the next run.
 
 Payloads are encrypted (docs/encryption.md) with `ORDERS_CODEC_KEYS` when set, else with a key
 made under the data directory on first run; the Web UI decrypts them through the codec server,
@@ -95,6 +96,11 @@ async def run_dev(settings: DevSettings) -> int:
             await wait_until(
                 component.ready, what=component.name, within=component.within, process=process
             )
+            if component.then is not None:
+                try:
+                    await component.then()
+                except Exception as exc:
+                    raise RuntimeError(f"{component.name}: {exc}") from exc
             if stop.is_set():
                 return 0
         banner(settings, data, secrets)

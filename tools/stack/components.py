@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cli.bus.provision import provision_at
 from orders.bus import CONSUMERS
 from orders.encryption import CodecSettings
 from tools.stack.processes import executable
@@ -24,6 +25,8 @@ class Component:
     ready: Callable[[], Awaitable[bool]]
     env: dict[str, str] = field(default_factory=dict)
     within: float = 30.0
+    then: Callable[[], Awaitable[object]] | None = None
+    """What runs once it is ready, before the next one starts."""
 
 
 def service_component(name: str, port: int, data: Path, service_token: str) -> Component:
@@ -79,7 +82,11 @@ def components(settings: DevSettings, data: Path, secrets: DevSecrets) -> list[C
             within=60,
         ),
         Component(
-            "nats", nats_server_argv(data / "nats", settings.nats_port), nats_ready(nats_url)
+            "nats",
+            nats_server_argv(data / "nats", settings.nats_port),
+            nats_ready(nats_url),
+            # The streams and consumers, as `orders bus provision` makes them in a deployment.
+            then=lambda: provision_at(nats_url),
         ),
         Component(
             "smtp-sink",

@@ -2,15 +2,18 @@
 
 ```
 ORDER_EVENTS ─fetch─▶ ConsumerRunner ─▶ Delivery.process(msg)
-                      (loop, stop)       not a valid event ─────────────────▶ dead letter, ack
-                                         id in processed_events ────────────▶ ack (duplicate)
-                                           (looked up first only for an effect outside the
-                                           database, or past max_attempts)
-                                         handler.effect(event)       outside the database
-                                         handler.record + processed_events, one commit ─▶ ack
-                                           (id found there: nothing written ─▶ ack, duplicate)
-                                         transient error, n < max_attempts ─▶ nak(delay)
+                      (loop, stop;       not a valid event ─────────────────▶ dead letter, ack
+                       KeepAlive:        id in processed_events ────────────▶ ack (duplicate)
+                       in_progress for     (looked up first only for an effect outside the
+                       the batch's rest;   database, or on the server's last delivery)
+                       Breaker: no fetch handler.effect(event)       outside the database
+                       while the         handler.record + processed_events, one commit ─▶ ack
+                       dependency is       (id found there: nothing written ─▶ ack, duplicate)
+                       down)             message failure, n < max_attempts ─▶ nak(delay)
                                                           n = max_attempts ─▶ dead letter, ack
+                                         dependency failure, younger than max_retry_seconds
+                                           ─▶ nak(delay), counted by the breaker
+                                                          older ─▶ dead letter, ack
                                          PermanentFailure ──────────────────▶ dead letter, ack
 ```
 

@@ -80,14 +80,13 @@ def build_consumer_app(
     stay open for probes and Prometheus: they carry counts and states, no order or customer.
     """
     label = f"{name} consumer"
-    # Where the bus is and how many copies its streams keep: the fleet's settings (`ORDERS_`),
-    # the same for every consumer and the worker; `nats_url` moves only the URL (tests).
-    bus = get_orders_settings()
-    url = nats_url or bus.nats_url
+    # Where the bus is: the fleet's setting (`ORDERS_NATS_URL`), the same for every consumer and
+    # the worker; `nats_url` moves it (tests).
+    url = nats_url or get_orders_settings().nats_url
 
     @asynccontextmanager
     async def consuming(app: FastAPI, db: Database) -> AsyncIterator[None]:
-        consumer = Consumer(name, url, db, handler, settings, bus.nats_replicas)
+        consumer = Consumer(name, url, db, handler, settings)
         app.state.consumer = consumer
         consumer.start()
         logger.info("%s started (database %s)", label, db.display_url)
@@ -106,5 +105,5 @@ def build_consumer_app(
         probes=[ops.router],
         routers=[ops.reads, *routers],
         # Its read API only: a consumer's handling of an event is traced by `Delivery`.
-        untraced="healthz,metrics",
+        untraced="healthz,readyz,metrics",
     )

@@ -5,7 +5,7 @@ analytics), the commit of each event is most of what the event costs. With `batc
 runner hands its fetched batch here first:
 
 ```
-fetched batch ─▶ not a valid event, or delivered past max_attempts ─▶ left to one at a time
+fetched batch ─▶ not a valid event, or on its last delivery ─▶ left to one at a time
                  the others, in one transaction:
                    id in processed_events, or twice in the batch ─▶ duplicate (no effect)
                    processed_events row, and handler.apply_all ───▶ applied
@@ -22,7 +22,7 @@ it keeps all of it (the redeliveries are found in `processed_events`): never par
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from nats.aio.msg import Msg
@@ -62,9 +62,12 @@ class BatchCommit:
     def supports(handler: Handler[Any]) -> bool:
         return isinstance(handler, TransactionalHandler) and not handler.effect_outside_transaction
 
-    async def settle(self, msgs: Sequence[Msg]) -> list[Msg]:
-        """Apply and acknowledge what can go in one transaction; return the messages left for
-        `Delivery.process`, in their order (all of them when the transaction failed)."""
+    async def settle(
+        self, msgs: Sequence[Msg], settled: Callable[[Msg], None] | None = None
+    ) -> list[Msg]:
+        """Apply and acknowledge what can go in one transaction, calling `settled` with each
+        message it acknowledged; return the messages left for `Delivery.process`, in their
+        order (all of them when the transaction failed)."""
         batch, left = self._split(msgs)
         if len(batch) < 2:
             return list(msgs)  # nothing to share a commit with
@@ -103,6 +106,8 @@ class BatchCommit:
             except Exception as exc:
                 # Committed: a redelivery is found in processed_events and acknowledged then.
                 logger.warning("%s: could not acknowledge %s: %s", name, event.id, describe(exc))
+            if settled is not None:
+                settled(msg)
         return left
 
     def _split(self, msgs: Sequence[Msg]) -> tuple[list[Fetched], list[Msg]]:
@@ -111,7 +116,8 @@ class BatchCommit:
         for msg in msgs:
             try:
                 event = parse_event(msg.data)
-                past_budget = msg.metadata.num_delivered > self.delivery.policy.max_attempts
+                # Its last delivery: looked up first, or dead-lettered, by `Delivery.process`.
+                past_budget = msg.metadata.num_delivered >= self.delivery.policy.max_deliveries
             except (ValidationError, ValueError):
                 left.append(msg)  # dead-lettered, with its reason, by `Delivery.process`
                 continue

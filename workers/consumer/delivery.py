@@ -1,10 +1,16 @@
-"""What happens to one delivered message: apply once, retry with backoff, or dead-letter."""
+"""What happens to one delivered message: apply once, retry with backoff, or dead-letter.
+
+A failure is classified (`workers.consumer.failures`): a message failure spends the message's
+attempts; a dependency failure is retried until the event is `max_retry_seconds` old and tells
+the circuit breaker (`Outcome.DEPENDENCY_DOWN`).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from enum import StrEnum
 from typing import Any
 
@@ -12,6 +18,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from opentelemetry.trace import Span, SpanKind
 from pydantic import ValidationError
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from orders.events import parse_event
@@ -25,7 +32,8 @@ from workers.consumer.deadletter import (
     order_id_hint,
     publish_dead_letter,
 )
-from workers.consumer.handler import Event, Handler, PermanentFailure
+from workers.consumer.failures import Failure, classify
+from workers.consumer.handler import Event, Handler
 from workers.consumer.metrics import ConsumerMetrics
 from workers.consumer.processed import ProcessedEvent, is_processed
 from workers.consumer.settings import RetryPolicy
@@ -37,6 +45,10 @@ class Outcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     RETRYING = "retrying"
+    """A message failure, tried again after a delay."""
+    DEPENDENCY_DOWN = "dependency_down"
+    """The consumer's dependency did not answer: tried again after a delay; the breaker counts
+    it."""
     DEAD_LETTERED = "dead_lettered"
 
 
@@ -58,6 +70,15 @@ class Delivery:
         self.handler = handler
         self.policy = policy
         self.metrics = metrics
+        self.last_failure: str | None = None
+        """Why the last dependency failure happened (the breaker's reason when it opens)."""
+        handler.use_database(db)
+
+    async def probe(self) -> None:
+        """Raise unless the database and the handler's own dependency answer."""
+        async with self.db.readers() as session:
+            await session.execute(text("SELECT 1"))
+        await self.handler.probe()
 
     async def process(self, msg: Msg) -> Outcome:
         """Settle `msg`; its log lines name its order, and its handling is a CONSUMER span in
@@ -93,25 +114,27 @@ class Delivery:
     async def _settle(self, msg: Msg, event: Event) -> Outcome:
         order_id = event.data.order_id
         delivery = msg.metadata.num_delivered
+        last = delivery >= self.policy.max_deliveries
         try:
             # Look the event up first where a repeat would show: before an effect outside the
-            # transaction (an email) runs again, and before a message delivered too often is
+            # transaction (an email) runs again, and before a message on its last delivery is
             # dead-lettered though it was applied. Otherwise `_apply` finds it inside its
             # transaction.
-            look_first = (
-                self.handler.effect_outside_transaction or delivery > self.policy.max_attempts
-            )
-            if look_first and await self._seen(event.id):
+            if (self.handler.effect_outside_transaction or last) and await self._seen(event.id):
                 return await self._duplicate(msg, event)
-            if delivery > self.policy.max_attempts:
-                # Only deliveries we never settled get here (we stop nak-ing at max_attempts):
-                # each one crashed the process or outlived the ack wait.
-                reason = f"not settled in {delivery} deliveries (crashed or timed out each time)"
+            if last:
+                # The server delivers it no more after this one: whatever went wrong each time
+                # (crashes, outlived ack waits, retries), it goes to the DLQ rather than stay
+                # unacknowledged for good.
+                reason = f"not settled in {delivery} deliveries, the server's limit"
                 return await self._dead_letter(msg, order_id, reason)
             applied = await self._apply(event, msg.metadata.sequence.stream)
-        except PermanentFailure as exc:
-            return await self._dead_letter(msg, order_id, f"permanent failure: {describe(exc)}")
         except Exception as exc:
+            failure = classify(exc)
+            if failure is Failure.PERMANENT:
+                return await self._dead_letter(msg, order_id, f"permanent failure: {describe(exc)}")
+            if failure is Failure.DEPENDENCY:
+                return await self._dependency_down(msg, order_id, exc)
             return await self._failed(msg, order_id, exc)
         if not applied:
             return await self._duplicate(msg, event)
@@ -163,6 +186,32 @@ class Delivery:
         await self.acknowledge(msg)
         return Outcome.DUPLICATE
 
+    async def _dependency_down(self, msg: Msg, order_id: str, exc: Exception) -> Outcome:
+        self.metrics.failed.inc()
+        delivery = msg.metadata.num_delivered
+        age = message_age(msg)
+        self.last_failure = f"dependency down: {describe(exc)}"
+        if not self.policy.retries_dependency(delivery, age):
+            reason = (
+                f"its dependency still failing at {age:.0f}s of age, past the retry budget of "
+                f"{self.policy.max_retry_seconds:.0f}s ({delivery} deliveries); "
+                f"last error: {describe(exc)}"
+            )
+            return await self._dead_letter(msg, order_id, reason)
+        delay = self.policy.delay(delivery)
+        logger.warning(
+            "order %s: %s: its dependency failed (delivery %d, event %.0fs old), retrying in "
+            "%.1fs: %s",
+            order_id,
+            self.name,
+            delivery,
+            age,
+            delay,
+            describe(exc),
+        )
+        await msg.nak(delay=delay)
+        return Outcome.DEPENDENCY_DOWN
+
     async def _failed(self, msg: Msg, order_id: str, exc: Exception) -> Outcome:
         self.metrics.failed.inc()
         delivery = msg.metadata.num_delivered
@@ -188,3 +237,11 @@ class Delivery:
         self.metrics.dead_lettered.inc()
         await self.acknowledge(msg)
         return Outcome.DEAD_LETTERED
+
+
+def message_age(msg: Msg) -> float:
+    """Seconds since the message was stored in its stream (its JetStream timestamp)."""
+    stamp = msg.metadata.timestamp
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return max((utcnow() - stamp).total_seconds(), 0.0)

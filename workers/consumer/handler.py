@@ -9,6 +9,7 @@ from typing import ClassVar, Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from orders.events import OrderCancelled, OrderCompleted, OrderFailed
+from servicekit.db import Database
 
 Event = OrderCompleted | OrderFailed | OrderCancelled
 EffectT = TypeVar("EffectT")
@@ -18,7 +19,8 @@ class PermanentFailure(Exception):
     """The event can never be applied as it is (a mail server refusing the address, say).
 
     Raised by a handler, it dead-letters the message at once instead of retrying it. Any other
-    exception is taken as transient: the message is retried with backoff, then dead-lettered.
+    exception is retried with backoff, then dead-lettered: as a message failure (a limited number
+    of attempts) or a dependency failure (for hours), see `workers.consumer.failures`.
     """
 
 
@@ -34,6 +36,14 @@ class Handler(ABC, Generic[EffectT]):
     effect_outside_transaction: ClassVar[bool] = True
     """Whether `effect` does something a repeat would show (an email sent twice): the runner
     then looks the event up before `effect`, besides inside the transaction."""
+
+    def use_database(self, db: Database) -> None:
+        """The consumer's database, handed over before the first event: for a handler that
+        writes outside the effect's transaction (the notification consumer's send intents)."""
+
+    async def probe(self) -> None:
+        """Raise if the dependency `effect` needs does not answer: the circuit breaker's health
+        check while it is open (the consumer's database is probed besides, by the runner)."""
 
     @abstractmethod
     async def effect(self, event: Event) -> EffectT:

@@ -6,7 +6,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 
 class ConsumerMetrics:
-    """`orders_consumer_*{consumer="<name>"}`: what happened to each delivered event, and lag."""
+    """`orders_consumer_*{consumer="<name>"}`: what happened to each delivered event, lag, and
+    whether the circuit breaker is open."""
 
     def __init__(self, consumer: str) -> None:
         self.consumer = consumer
@@ -30,6 +31,14 @@ class ConsumerMetrics:
         self.lag = Gauge(
             "orders_consumer_lag",
             "Messages of the consumer not yet acknowledged: pending plus in flight.",
+            ["consumer"],
+            registry=self.registry,
+        ).labels(consumer)
+
+        self.breaker_open = Gauge(
+            "orders_consumer_breaker_open",
+            "1 while the circuit breaker is open: the consumer's dependency is down and it "
+            "fetches nothing; 0 otherwise.",
             ["consumer"],
             registry=self.registry,
         ).labels(consumer)

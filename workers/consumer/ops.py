@@ -1,4 +1,9 @@
-"""`/healthz`, `/metrics` and `/events?order_id=`, the routes every consumer app serves."""
+"""`/healthz`, `/readyz`, `/metrics` and `/events?order_id=`, the routes every consumer app serves.
+
+`/healthz` is liveness: the loop runs and is bound (a restart would not help otherwise).
+`/readyz` is 503 besides while the circuit breaker is open, with the reason: the consumer is
+alive but waits for its dependency, and takes no messages meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -54,10 +59,22 @@ async def healthz(consumer: ConsumerDep) -> Health:
     return Health()
 
 
+@router.get("/readyz", response_model=Health, responses=problem_responses(503))
+async def readyz(consumer: ConsumerDep) -> Health:
+    """The consumer takes messages: healthy, and its dependency answers (breaker closed)."""
+    reason = consumer.unready
+    if reason is not None:
+        raise ProblemError(
+            503, "consumer_not_ready", "Consumer not ready", f"{consumer.name}: {reason}."
+        )
+    return Health()
+
+
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 async def metrics(consumer: ConsumerDep) -> Response:
-    """Prometheus metrics: events processed, duplicate, failed, dead-lettered; consumer lag."""
-    await consumer.refresh_lag()
+    """Prometheus metrics: events processed, duplicate, failed, dead-lettered; lag, DLQ depth,
+    oldest unacknowledged age, redeliveries, max deliveries; how full the streams are."""
+    await consumer.refresh_gauges()
     return Response(consumer.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 

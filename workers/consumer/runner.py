@@ -1,8 +1,13 @@
-"""The fetch loop of one durable consumer: provision, bind, fetch, hand each message on, stop.
+"""The fetch loop of one durable consumer: look it up, bind, fetch, hand each message on, stop.
 
-The consumer is created explicitly (`provision_consumer`) and then bound by name, never created
-as a side effect of subscribing, so its configuration is the one in `orders.bus`. If NATS goes
-away the loop provisions and binds again once it is back.
+The durable consumer is made by `orders bus provision`, never here: the loop looks it up
+(`orders.topology`: missing, it says to provision and looks again; drifted, it logs what differs)
+and binds to it by name, so an operator's change to it is kept. If NATS goes away the loop binds
+again once it is back.
+
+Replicas of a consumer bind the same durable, so JetStream spreads the messages between them.
+While a batch is handled, `KeepAlive` keeps its messages from expiring into another replica's
+hands; while the consumer's own dependency is down, the circuit breaker stops the fetching.
 """
 
 from __future__ import annotations
@@ -16,17 +21,19 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from orders.bus import CONSUMERS, STREAM, provision_consumer, provision_streams
+from orders.bus import ACK_WAIT, CONSUMERS, STREAM
+from orders.topology import check_consumer
 from workers.consumer.batch import BatchCommit
+from workers.consumer.breaker import Breaker
 from workers.consumer.deadletter import describe
-from workers.consumer.delivery import Delivery
+from workers.consumer.delivery import Delivery, Outcome
+from workers.consumer.holding import KeepAlive
 from workers.consumer.metrics import ConsumerMetrics
 
 logger = logging.getLogger(__name__)
 
 REBIND_PAUSE_SECONDS = 1.0
 STOP_TIMEOUT_SECONDS = 30.0
-INFO_TIMEOUT_SECONDS = 2.0
 
 
 class ConsumerRunner:
@@ -41,7 +48,7 @@ class ConsumerRunner:
         *,
         batch_size: int = 10,
         fetch_timeout: float = 1.0,
-        stream_replicas: int = 1,
+        breaker: Breaker | None = None,
         batch: BatchCommit | None = None,
     ) -> None:
         if name not in CONSUMERS:
@@ -53,11 +60,14 @@ class ConsumerRunner:
         self.metrics = metrics
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
-        self.stream_replicas = stream_replicas
+        self.breaker = breaker or Breaker(name, delivery.probe, metrics.breaker_open)
+        self.ack_wait = ACK_WAIT.total_seconds()
+        """The bound consumer's ack wait (read from the server at bind): paces `KeepAlive`."""
         self.batch = batch
         """With batch commit: settles what it can of each fetched batch in one transaction."""
         self._stopping = asyncio.Event()
         self._bound = False
+        self._unbound_because: str | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -89,8 +99,14 @@ class ConsumerRunner:
         if not self.nc.is_connected:
             return "not connected to NATS"
         if not self._bound:
-            return f"not bound to the JetStream consumer {self.name!r} yet"
+            because = f": {self._unbound_because}" if self._unbound_because else " yet"
+            return f"not bound to the JetStream consumer {self.name!r}{because}"
         return None
+
+    @property
+    def unready(self) -> str | None:
+        """Why the consumer takes no messages now (its problem, or its breaker open), or None."""
+        return self.problem or self.breaker.reason
 
     async def run(self) -> None:
         while not self._stopping.is_set():
@@ -99,6 +115,7 @@ class ConsumerRunner:
                 sub = await self._bind()
                 await self._consume(sub)
             except Exception as exc:
+                self._unbound_because = describe(exc)
                 logger.warning(
                     "%s: %s; binding again in %.0fs", self.name, describe(exc), REBIND_PAUSE_SECONDS
                 )
@@ -111,14 +128,15 @@ class ConsumerRunner:
         logger.info("%s stopped", self.name)
 
     async def _bind(self) -> JetStreamContext.PullSubscription:
-        await provision_streams(self.js, self.stream_replicas)
-        await provision_consumer(self.js, self.name)
+        await check_consumer(self.js, self.name, self.name)
         sub = await self.js.pull_subscribe_bind(durable=self.name, stream=STREAM)
         # Binding does not look the consumer up; this does, and fails if it is not there.
         info = await sub.consumer_info()
         if info.config.durable_name != self.name:
             raise RuntimeError(f"bound to {info.name!r}, not the durable consumer {self.name!r}")
-        self._bound = True
+        self._bound, self._unbound_because = True, None
+        if info.config.ack_wait:
+            self.ack_wait = float(info.config.ack_wait)
         logger.info(
             "%s bound to %s/%s: %d pending, %d in flight",
             self.name,
@@ -131,22 +149,51 @@ class ConsumerRunner:
 
     async def _consume(self, sub: JetStreamContext.PullSubscription) -> None:
         while not self._stopping.is_set():
+            if self.breaker.is_open:
+                # Nothing is fetched while the dependency is down: the messages wait in the
+                # stream and no delivery attempt is spent. The bind stays.
+                await self.breaker.wait_closed(self._stopping)
+                continue
             try:
                 msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
             except nats.errors.TimeoutError:
                 continue
-            if self.batch is not None and not self._stopping.is_set():
-                msgs = await self.batch.settle(msgs)
-            for index, msg in enumerate(msgs):
-                if self._stopping.is_set():
-                    await self._hand_back(msgs[index:])
-                    return
-                try:
-                    await self.delivery.process(msg)
-                except Exception:
-                    # Not settled (e.g. the DLQ publish failed): JetStream redelivers it after
-                    # the ack wait. The next fetch finds out whether the connection is gone.
-                    logger.exception("%s: could not settle stream seq %s", self.name, _seq(msg))
+            async with KeepAlive(msgs, self.ack_wait, name=self.name) as held:
+                if self.batch is not None and not self._stopping.is_set():
+                    left = await self.batch.settle(msgs, held.release)
+                    if len(left) < len(msgs):
+                        self.breaker.success()  # a batch committed: its database answers
+                    msgs = left
+                await self._handle(msgs, held)
+
+    async def _handle(self, msgs: list[Msg], held: KeepAlive) -> None:
+        for index, msg in enumerate(msgs):
+            if self._stopping.is_set():
+                await self._hand_back(msgs[index:])
+                return
+            if self.breaker.is_open:
+                await self._put_back(msgs[index:])
+                return
+            try:
+                outcome = await self.delivery.process(msg)
+            except Exception:
+                # Not settled (e.g. the DLQ publish failed): JetStream redelivers it after
+                # the ack wait. The next fetch finds out whether the connection is gone.
+                logger.exception("%s: could not settle stream seq %s", self.name, _seq(msg))
+                continue
+            finally:
+                held.release(msg)
+            if outcome is Outcome.DEPENDENCY_DOWN:
+                self.breaker.failure(self.delivery.last_failure or "dependency down")
+            elif outcome is Outcome.APPLIED:
+                self.breaker.success()
+
+    async def _put_back(self, msgs: list[Msg]) -> None:
+        """The breaker opened mid-batch: return the untouched rest for after the first probe."""
+        delay = self.breaker.probe_delay
+        for msg in msgs:
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=delay)
 
     async def _hand_back(self, msgs: list[Msg]) -> None:
         """Return fetched, untouched messages for immediate redelivery (we are stopping)."""
@@ -157,14 +204,6 @@ class ConsumerRunner:
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
-
-    async def refresh_lag(self) -> None:
-        """Set the lag gauge from the consumer's info; keep the last value if NATS is away."""
-        try:
-            info = await self.js.consumer_info(STREAM, self.name, timeout=INFO_TIMEOUT_SECONDS)
-        except (nats.errors.Error, TimeoutError):
-            return
-        self.metrics.lag.set((info.num_pending or 0) + (info.num_ack_pending or 0))
 
 
 def _seq(msg: Msg) -> int | None:

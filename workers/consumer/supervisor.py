@@ -11,14 +11,17 @@ import contextlib
 import logging
 from typing import Any
 
+import nats.errors
 from nats.aio.client import Client as NATS
 
 from orders.bus import connect_nats
 from servicekit.db import Database
 from workers.consumer.batch import BatchCommit
+from workers.consumer.breaker import Breaker
 from workers.consumer.delivery import Delivery
 from workers.consumer.handler import Handler
 from workers.consumer.metrics import ConsumerMetrics
+from workers.consumer.monitor import Monitor
 from workers.consumer.runner import ConsumerRunner
 from workers.consumer.settings import ConsumerSettings
 
@@ -33,17 +36,16 @@ class Consumer:
         db: Database,
         handler: Handler[Any],
         settings: ConsumerSettings,
-        stream_replicas: int = 1,
     ) -> None:
         self.name = name
         self.nats_url = nats_url
         self.db = db
         self.handler = handler
         self.settings = settings
-        self.stream_replicas = stream_replicas
         self.metrics = ConsumerMetrics(name)
         self.nc: NATS | None = None
         self.runner: ConsumerRunner | None = None
+        self.monitor: Monitor | None = None
         self._connecting: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -61,6 +63,14 @@ class Consumer:
             self.settings.retry_policy(),
             self.metrics,
         )
+        breaker = Breaker(
+            self.name,
+            delivery.probe,
+            self.metrics.breaker_open,
+            threshold=self.settings.breaker_threshold,
+            probe_base_seconds=self.settings.probe_base_seconds,
+            probe_cap_seconds=self.settings.probe_cap_seconds,
+        )
         self.runner = ConsumerRunner(
             self.name,
             self.nc,
@@ -68,10 +78,12 @@ class Consumer:
             self.metrics,
             batch_size=self.settings.batch_size,
             fetch_timeout=self.settings.fetch_timeout_seconds,
-            stream_replicas=self.stream_replicas,
+            breaker=breaker,
             batch=self._batch(delivery),
         )
         self.runner.start()
+        self.monitor = Monitor(self.name, self.nc, self.metrics.lag, self.metrics.registry)
+        self.monitor.start()
 
     def _batch(self, delivery: Delivery) -> BatchCommit | None:
         if not self.settings.batch_commit:
@@ -87,6 +99,8 @@ class Consumer:
             self._connecting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connecting
+        if self.monitor is not None:
+            await self.monitor.stop()
         if self.runner is not None:
             await self.runner.stop()
         if self.nc is not None:
@@ -99,9 +113,18 @@ class Consumer:
             return f"connecting to NATS at {self.nats_url}"
         return self.runner.problem
 
-    async def refresh_lag(self) -> None:
-        if self.runner is not None:
-            await self.runner.refresh_lag()
+    async def refresh_gauges(self) -> None:
+        """Refresh the monitor's gauges now (they also refresh on its timer)."""
+        if self.monitor is not None:
+            with contextlib.suppress(nats.errors.Error, TimeoutError):
+                await self.monitor.refresh()
+
+    @property
+    def unready(self) -> str | None:
+        """Why the consumer takes no messages now (not healthy, or its breaker open), or None."""
+        if self.runner is None:
+            return self.problem
+        return self.runner.unready
 
 
 async def _close(nc: NATS) -> None:

@@ -35,6 +35,18 @@ class SmtpSender:
                 raise PermanentFailure(reason) from exc
             raise
 
+    async def probe(self) -> None:
+        """Connect and say NOOP: raise unless the server answers 250 (the breaker's probe)."""
+        await asyncio.to_thread(self._probe)
+
+    def _probe(self) -> None:
+        with smtplib.SMTP(
+            self.host, self.port, timeout=self.timeout, local_hostname=LOCAL_HOSTNAME
+        ) as smtp:
+            code, reply = smtp.noop()
+            if code != 250:
+                raise smtplib.SMTPResponseException(code, reply)
+
     def _send(self, message: EmailMessage) -> None:
         with smtplib.SMTP(
             self.host, self.port, timeout=self.timeout, local_hostname=LOCAL_HOSTNAME
