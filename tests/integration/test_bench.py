@@ -123,3 +123,52 @@ async def test_the_participant_call_bench_measures_the_service_alone() -> None:
     )
     assert found is not None, output.decode()
     assert int(found[1]) > 0 and float(found[2]) > 0
+
+
+ROW = re.compile(
+    r"^\| (?P<label>[a-z() ]+?) \| (?P<rate>[\d.]+) \| (?P<ratio>[\d.]+) \| (?P<cpu>[\d.]+) \| "
+    r"[\d.]+ \| (?P<catch_up>[^|]+) \| (?P<applied>\d+) of (?P<events>\d+) \| (?P<dlq>\d+) \|$"
+)
+DRAIN_RUNS = {
+    "noop (one at a time)", "noop (batch)", "notification", "loyalty (one at a time)",
+    "loyalty (batch)", "analytics (one at a time)", "analytics (batch)",
+}  # fmt: skip
+
+
+@pytest.mark.timeout(600)
+async def test_a_small_drain_bench_reports_every_consumer_both_ways(tmp_path: Path) -> None:
+    out = tmp_path / "drain"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "bench", "--consumers", "--events", "200",
+        "--commit", "one", "--commit", "batch", "--out", str(out),
+        stdout=PIPE, stderr=STDOUT,
+    )  # fmt: skip
+    output, _ = await process.communicate()
+    assert await process.wait() == 0, output.decode()
+
+    result = json.loads((out / "result.json").read_text())
+    assert result["events"] == 200 and result["outage"]["backlog"] == 36_000
+    assert {run["label"] for run in result["runs"]} == DRAIN_RUNS
+    for run in result["runs"]:
+        assert run["nothing_lost"] and run["applied"] == 200 and run["dead_lettered"] == 0, run
+        assert run["events_per_second"] > 0 and run["cpu_seconds_per_event"] > 0, run
+        assert 0 < run["measured_events"] <= 200, run
+    report = (out / "report.md").read_text()
+    rows = [found.groupdict() for line in report.splitlines() if (found := ROW.match(line))]
+    assert {row["label"] for row in rows} == DRAIN_RUNS, report
+    for row in rows:
+        assert float(row["rate"]) > 0 and float(row["ratio"]) > 0 and float(row["cpu"]) > 0, row
+        assert (row["applied"], row["events"], row["dlq"]) == ("200", "200", "0"), row
+        assert re.fullmatch(r"(\d+ h \d+ min|\d+ min \d+ s|\d+ s|never)", row["catch_up"]), row
+    assert "batch commit over one at a time: noop" in report
+    assert "drain of 200 events" in output.decode()
+
+
+async def test_the_drain_bench_names_an_unknown_consumer_without_a_traceback() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "bench", "--consumers", "--consumer", "billing",
+        stdout=PIPE, stderr=STDOUT,
+    )  # fmt: skip
+    output, _ = await process.communicate()
+    assert await process.wait() == 2, output.decode()
+    assert b"no consumer billing" in output and b"Traceback" not in output

@@ -10,27 +10,40 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from cli import credentials, options
 from cli.payloads import cli_codec_env, cli_data_converter
 from orders.bus import CONSUMERS
 from orders.settings import get_settings
 from orders.temporal import DEFAULT_ADDRESS
+from tools.bench import drain_report
+from tools.bench.drain import DRAINERS, drain_bench, plan
+from tools.bench.drain import Progress as DrainProgress
 from tools.bench.report import show, write_json
 from tools.bench.run import Level, bench
 from tools.bench.stack import Target, fresh_stack, running_stack
 from tools.stack.settings import DevSettings
+from workers.consumer.settings import ConsumerSettings
 
 log = logging.getLogger("orders.bench")
 
 REPORT_WIDTH = 120
 """Columns of the report when it goes to a file or a pipe, not a terminal."""
+COMMIT_MODES = {"one": False, "batch": True}
 
 
 def stop_on_signal() -> None:
@@ -53,7 +66,8 @@ def stop_on_signal() -> None:
 
 
 @contextmanager
-def _progress(console: Console) -> Iterator[Callable[[str, int], Callable[[], None]]]:
+def _bar(console: Console) -> Iterator[tuple[Progress, Callable[[str, int], TaskID]]]:
+    """A progress bar on a terminal; elsewhere one line per phase as it starts."""
     bar = Progress(
         TextColumn("{task.description:<28}"),
         BarColumn(),
@@ -63,14 +77,70 @@ def _progress(console: Console) -> Iterator[Callable[[str, int], Callable[[], No
         disable=not console.is_terminal,
     )
 
-    def phase(label: str, total: int) -> Callable[[], None]:
-        task = bar.add_task(label, total=total)
+    def phase(label: str, total: int) -> TaskID:
         if not console.is_terminal:
             console.print(f"bench: {label} ({total})")
-        return lambda: bar.advance(task)
+        return bar.add_task(label, total=total)
 
     with bar:
-        yield phase
+        yield bar, phase
+
+
+@contextmanager
+def _progress(console: Console) -> Iterator[Callable[[str, int], Callable[[], None]]]:
+    """Each phase's callback advances its bar by one (an order closed)."""
+    with _bar(console) as (bar, phase):
+        yield lambda label, total: partial(bar.advance, phase(label, total))
+
+
+@contextmanager
+def _drain_progress(console: Console) -> Iterator[DrainProgress]:
+    """Each phase's callback sets how much of it is done (events drained)."""
+    with _bar(console) as (bar, phase):
+
+        def start(label: str, total: int) -> Callable[[int], None]:
+            task = phase(label, total)
+            return lambda done: bar.update(task, completed=done)
+
+        yield start
+
+
+def _drain(events: int, names: list[str], commits: list[str], out: Path | None) -> None:
+    """`orders bench --consumers`: the drain bench (`tools.bench.drain`)."""
+    if unknown := sorted(set(names) - set(DRAINERS)):
+        raise typer.BadParameter(
+            f"no consumer {', '.join(unknown)}: one of {', '.join(DRAINERS)}",
+            param_hint="--consumer",
+        )
+    if unknown := sorted(set(commits) - set(COMMIT_MODES)):
+        raise typer.BadParameter(
+            f"no commit mode {', '.join(unknown)}: one or batch", param_hint="--commit"
+        )
+    modes = [COMMIT_MODES[mode] for mode in dict.fromkeys(commits)] or [
+        ConsumerSettings.model_fields["batch_commit"].default
+    ]
+    folder = out or Path(".data") / "bench" / datetime.now().strftime("drain-%Y%m%d-%H%M%S")
+    folder.mkdir(parents=True, exist_ok=True)
+    console = Console(stderr=True)
+
+    async def work() -> dict[str, Any]:
+        stop_on_signal()
+        with (
+            _drain_progress(console) as phase,
+            tempfile.TemporaryDirectory(prefix="orders-drain-") as data,
+        ):
+            return await drain_bench(
+                events, plan(names, modes), Path(data), lambda line: console.print(line), phase
+            )
+
+    try:
+        result = options.run(work())
+    except asyncio.CancelledError:
+        typer.echo("orders bench: stopped; no result written", err=True)
+        raise typer.Exit(130) from None
+    drain_report.write(result, folder)
+    drain_report.show(Console(width=None if sys.stdout.isatty() else REPORT_WIDTH), result)
+    typer.echo(f"wrote {folder / 'result.json'} and {folder / 'report.md'}")
 
 
 def bench_command(
@@ -130,6 +200,33 @@ def bench_command(
         str, typer.Option(metavar="HOST:PORT", help="With --api-url: its Temporal server.")
     ] = DEFAULT_ADDRESS,
     nats: options.NatsUrl = options.DEFAULT_NATS,
+    consumers: Annotated[
+        bool,
+        typer.Option(
+            "--consumers",
+            help="Instead: drain a backlog of OrderCompleted events with each consumer, against "
+            "a no-op consumer (events/s, CPU per event, catch-up after an outage).",
+        ),
+    ] = False,
+    events: Annotated[
+        int, typer.Option(min=1, help="With --consumers: events in the backlog.")
+    ] = 10_000,
+    consumer: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="NAME",
+            help=f"With --consumers: drain with this one ({', '.join(DRAINERS)}); repeatable "
+            "[default: all].",
+        ),
+    ] = None,
+    commit: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="MODE",
+            help="With --consumers: run the database consumers and the no-op with this commit "
+            "mode (one, batch); repeat for both [default: their setting's default].",
+        ),
+    ] = None,
 ) -> None:
     """Throughput, latency and CPU per order of the real stack, against a no-op workflow.
 
@@ -152,7 +249,14 @@ def bench_command(
       orders bench --count 100 --rounds 3 -c 8
 
       orders bench --rate 20 --count 400
+
+    With --consumers, how fast each side-effect consumer drains a backlog:
+
+      orders bench --consumers --commit one --commit batch
     """
+    if consumers:
+        _drain(events, consumer or list(DRAINERS), commit or [], out)
+        return
     local = noop_local_activities
     if local is None:
         local = get_settings().local_activities

@@ -2,12 +2,14 @@
 
 Counters are upserted with `INSERT ... ON CONFLICT DO UPDATE` inside the event's transaction,
 so two replicas counting the first order of a day never both insert the row (PostgreSQL and
-SQLite spell it alike), in SKU order so that two writers never lock rows in opposite orders.
+SQLite spell it alike), in key order so that two writers never lock rows in opposite orders. A
+batch (`workers.consumer.batch`) is summed per row first: one upsert per row it touches.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -40,24 +42,26 @@ def line_revenue(line: EventLine) -> int:
 
 class AnalyticsHandler(TransactionalHandler):
     async def apply(self, session: AsyncSession, event: Event) -> None:
-        day = utc_day(settled_at(event))
-        if isinstance(event, OrderCompleted):
-            await self._add_lines(session, day, event)
-        await self._count_outcome(session, day, event.type.kind)
+        await self.apply_all(session, [event])
 
-    async def _add_lines(self, session: AsyncSession, day: date, event: OrderCompleted) -> None:
-        figures: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for line in event.data.lines:
-            figures[line.sku][0] += line.quantity
-            figures[line.sku][1] += line_revenue(line)
-        currency = event.data.currency
-        for sku in sorted(figures):
-            units, revenue = figures[sku]
+    async def apply_all(self, session: AsyncSession, events: Sequence[Event]) -> None:
+        """Sum the events' figures per row first: one upsert per row a batch touches, in key
+        order, so two replicas' batches never lock rows in opposite orders either."""
+        skus: defaultdict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        outcomes: defaultdict[tuple[date, str], int] = defaultdict(int)
+        for event in events:
+            day = utc_day(settled_at(event))
+            if isinstance(event, OrderCompleted):
+                for line in event.data.lines:
+                    figures = skus[(day, line.sku, event.data.currency)]
+                    figures[0] += line.quantity
+                    figures[1] += line_revenue(line)
+            outcomes[(day, event.type.kind)] += 1
+        for (day, sku, currency), (units, revenue) in sorted(skus.items()):
             key = {"day": day, "sku": sku, "currency": currency}
             await _add(session, DailySku, key, units=units, revenue=revenue)
-
-    async def _count_outcome(self, session: AsyncSession, day: date, outcome: str) -> None:
-        await _add(session, DailyOutcome, {"day": day, "outcome": outcome}, orders=1)
+        for (day, outcome), orders in sorted(outcomes.items()):
+            await _add(session, DailyOutcome, {"day": day, "outcome": outcome}, orders=orders)
 
 
 async def _add(

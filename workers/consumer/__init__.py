@@ -17,6 +17,10 @@ ORDER_EVENTS ─fetch─▶ ConsumerRunner ─▶ Delivery.process(msg)
                                          PermanentFailure ──────────────────▶ dead letter, ack
 ```
 
+With `batch_commit` (loyalty, analytics: database-only effects) the runner first hands the fetched
+batch to `BatchCommit` (`workers.consumer.batch`): the batch's records and ids in one commit,
+then one acknowledgement each; if that transaction fails, every message goes the way above.
+
 A message is acknowledged only after its effect is committed (or its dead letter published),
 so a crash loses nothing: JetStream redelivers it, and the `processed_events` row written in the
 effect's own transaction makes the second application a no-op.

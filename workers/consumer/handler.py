@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import ClassVar, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,3 +80,9 @@ class TransactionalHandler(Handler[None]):
     @abstractmethod
     async def apply(self, session: AsyncSession, event: Event) -> None:
         """Apply the event in `session`'s transaction."""
+
+    async def apply_all(self, session: AsyncSession, events: Sequence[Event]) -> None:
+        """Apply a batch's events in `session`'s one transaction (`workers.consumer.batch`);
+        a handler may combine their writes, as long as the sum is the same."""
+        for event in events:
+            await self.apply(session, event)

@@ -23,6 +23,7 @@ from nats.js import JetStreamContext
 
 from orders.bus import ACK_WAIT, CONSUMERS, STREAM
 from orders.topology import check_consumer
+from workers.consumer.batch import BatchCommit
 from workers.consumer.breaker import Breaker
 from workers.consumer.deadletter import describe
 from workers.consumer.delivery import Delivery, Outcome
@@ -48,6 +49,7 @@ class ConsumerRunner:
         batch_size: int = 10,
         fetch_timeout: float = 1.0,
         breaker: Breaker | None = None,
+        batch: BatchCommit | None = None,
     ) -> None:
         if name not in CONSUMERS:
             raise ValueError(f"unknown consumer {name!r}: one of {', '.join(CONSUMERS)}")
@@ -61,6 +63,8 @@ class ConsumerRunner:
         self.breaker = breaker or Breaker(name, delivery.probe, metrics.breaker_open)
         self.ack_wait = ACK_WAIT.total_seconds()
         """The bound consumer's ack wait (read from the server at bind): paces `KeepAlive`."""
+        self.batch = batch
+        """With batch commit: settles what it can of each fetched batch in one transaction."""
         self._stopping = asyncio.Event()
         self._bound = False
         self._unbound_because: str | None = None
@@ -155,6 +159,11 @@ class ConsumerRunner:
             except nats.errors.TimeoutError:
                 continue
             async with KeepAlive(msgs, self.ack_wait, name=self.name) as held:
+                if self.batch is not None and not self._stopping.is_set():
+                    left = await self.batch.settle(msgs, held.release)
+                    if len(left) < len(msgs):
+                        self.breaker.success()  # a batch committed: its database answers
+                    msgs = left
                 await self._handle(msgs, held)
 
     async def _handle(self, msgs: list[Msg], held: KeepAlive) -> None:

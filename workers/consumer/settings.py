@@ -73,6 +73,11 @@ class ConsumerSettings(ServiceSettings):
     batch_size: int = Field(default=10, ge=1, le=1000)
     fetch_timeout_seconds: float = Field(default=1.0, gt=0)
     """How long one fetch waits for messages; also bounds how long a stop waits for the fetch."""
+    batch_commit: bool = True
+    """Settle a fetched batch's effects and event ids in one transaction (`workers.consumer.batch`;
+    one at a time if it fails). Only for a consumer whose whole effect is in its database
+    (loyalty, analytics): the notification consumer ignores it, an email cannot roll back.
+    On by default: it drains 3.6-5.2x faster with nothing lost (docs/benchmarks.md)."""
 
     @model_validator(mode="after")
     def _caps_above_bases(self) -> ConsumerSettings:

@@ -16,6 +16,7 @@ from nats.aio.client import Client as NATS
 
 from orders.bus import connect_nats
 from servicekit.db import Database
+from workers.consumer.batch import BatchCommit
 from workers.consumer.breaker import Breaker
 from workers.consumer.delivery import Delivery
 from workers.consumer.handler import Handler
@@ -78,10 +79,19 @@ class Consumer:
             batch_size=self.settings.batch_size,
             fetch_timeout=self.settings.fetch_timeout_seconds,
             breaker=breaker,
+            batch=self._batch(delivery),
         )
         self.runner.start()
         self.monitor = Monitor(self.name, self.nc, self.metrics.lag, self.metrics.registry)
         self.monitor.start()
+
+    def _batch(self, delivery: Delivery) -> BatchCommit | None:
+        if not self.settings.batch_commit:
+            return None
+        if not BatchCommit.supports(self.handler):
+            logger.info("%s: batch commit ignored, its effect is outside the database", self.name)
+            return None
+        return BatchCommit(delivery)
 
     async def stop(self) -> None:
         """Finish the message in hand, hand back the rest, then drain and close NATS."""
