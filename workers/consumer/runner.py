@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 
-import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -156,7 +155,7 @@ class ConsumerRunner:
                 continue
             try:
                 msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nothing in time: nats.errors.TimeoutError, or a bare one
                 continue
             async with KeepAlive(msgs, self.ack_wait, name=self.name) as held:
                 if self.batch is not None and not self._stopping.is_set():
