@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
 
 
 class CliError(Exception):
@@ -92,3 +94,28 @@ def _seconds(retry_after: str | None) -> float | None:
 
 class MaybeLanded(Unreachable):
     """The request was sent, but its answer never came: it may have taken effect."""
+
+
+def bad_settings(exc: BaseException) -> str | None:
+    """One line naming each environment variable that does not parse, when `exc` is a settings
+    class's validation error (an `ORDERS_*` value, say); None for any other exception."""
+    if not isinstance(exc, ValidationError):
+        return None
+    found = [cls for cls in _settings_classes(BaseSettings) if cls.__name__ == exc.title]
+    if not found:
+        return None
+    prefix = str(found[0].model_config.get("env_prefix") or "")
+    problems = [
+        f"{prefix}{'_'.join(map(str, error['loc'])).upper()}={error['input']!r}: {error['msg']}"
+        if error["loc"] and error["type"] != "missing"
+        else f"{prefix}{'_'.join(map(str, error['loc'])).upper()}: {error['msg']}"
+        for error in exc.errors()
+    ]
+    return f"bad setting: {'; '.join(problems)} (docs/configuration.md)"
+
+
+def _settings_classes(base: type[BaseSettings]) -> list[type[BaseSettings]]:
+    found = []
+    for cls in base.__subclasses__():
+        found.extend([cls, *_settings_classes(cls)])
+    return found

@@ -173,4 +173,15 @@ def _root() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:
+        # A setting from the environment that does not parse, read as a command loads (pydantic
+        # is imported here only on the way out: `orders --help` stays light).
+        from cli.errors import bad_settings
+
+        message = bad_settings(exc)
+        if message is None:
+            raise
+        typer.echo(f"error: {message}", err=True)
+        raise SystemExit(2) from None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -469,3 +472,20 @@ def test_help_of_every_command(command: str, mentions: list[str]) -> None:
     assert_clean_exit(result, 0)
     for mention in mentions:
         assert mention.lower() in result.stdout.lower(), mention
+
+
+def test_a_setting_that_does_not_parse_is_one_line_naming_its_variable() -> None:
+    """`orders audit` reads the fleet's settings as it loads: a bad `ORDERS_*` value is named."""
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "audit"],
+        env={**os.environ, "ORDERS_NATS_REPLICAS": "three"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "ValidationError" not in result.stderr
+    assert result.stderr.startswith("error: bad setting: ORDERS_NATS_REPLICAS='three'"), (
+        result.stderr
+    )
