@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orders.bus import CONSUMERS
-from tools.stack.components import Component, components
-from tools.stack.processes import Process, wait_until
+from tools.stack.components import Component, components, start
+from tools.stack.processes import Process
 from tools.stack.secrets import DevSecrets, dev_secrets
 from tools.stack.settings import SERVICES, DevSettings
 
@@ -47,13 +47,13 @@ class ChaosStack:
         return f"nats://127.0.0.1:{self.settings.nats_port}"
 
     async def start(self, name: str) -> None:
-        part = self.parts[name]
-        process = Process(name, part.argv, part.env, log=self.data / "logs" / f"{name}.log")
-        self.processes[name] = process
-        process.start()
-        await wait_until(part.ready, what=f"{name} ready", within=part.within, process=process)
-        if part.then is not None:  # as `orders dev` does: the bus provisioned once NATS is up
-            await part.then()
+        started: list[Process] = []
+        try:
+            # As `orders dev` starts it: ready, then its `then` (the bus provisioned once NATS
+            # is up).
+            await start(self.parts[name], self.data / "logs" / f"{name}.log", started)
+        finally:
+            self.processes[name] = started[0]
 
     async def start_all(self) -> None:
         for name in self.parts:

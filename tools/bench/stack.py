@@ -21,13 +21,14 @@ from pathlib import Path
 
 from temporalio.converter import DataConverter
 
+from cli.bus.provision import provision_at
 from cli.errors import CliError
 from orders.bus import CONSUMERS
 from orders.encryption import data_converter
 from tools.bench.noop_workflow import NOOP_TASK_QUEUE
 from tools.bench.saga import SAGA_TASK_QUEUE
-from tools.stack.components import Component, codec_keys, components
-from tools.stack.processes import Process, executable, free_ports, wait_until
+from tools.stack.components import Component, codec_keys, components, start
+from tools.stack.processes import Process, executable, free_ports
 from tools.stack.ready import http_ok, nats_ready, pollers_ready
 from tools.stack.secrets import dev_secrets
 from tools.stack.servers import nats_server_argv
@@ -76,7 +77,13 @@ def saga_components(temporal: str, env: dict[str, str], data: Path) -> list[Comp
             [sys.executable, "-m", "tools.bench.saga", "--port", str(participants_port)],
             http_ok(f"{participants}/healthz"),
         ),
-        Component(SAGA_NATS, nats_server_argv(data / SAGA_NATS, nats_port), nats_ready(nats_url)),
+        Component(
+            SAGA_NATS,
+            nats_server_argv(data / SAGA_NATS, nats_port),
+            nats_ready(nats_url),
+            # Its streams and consumers, as `orders bus provision` makes them.
+            then=lambda: provision_at(nats_url),
+        ),
         Component(
             SAGA_WORKER,
             [executable("orders-worker")],
@@ -96,14 +103,10 @@ def saga_components(temporal: str, env: dict[str, str], data: Path) -> list[Comp
 
 
 async def _start(part: Component, data: Path, started: list[Process]) -> Process:
-    process = Process(part.name, part.argv, part.env, log=data / "logs" / f"{part.name}.log")
-    process.start()
-    started.append(process)
     try:
-        await wait_until(part.ready, what=f"{part.name} ready", within=part.within, process=process)
+        return await start(part, data / "logs" / f"{part.name}.log", started)
     except (TimeoutError, RuntimeError) as exc:
         raise CliError(f"could not start the stack: {exc}") from exc
-    return process
 
 
 @asynccontextmanager

@@ -24,8 +24,8 @@ import typer
 
 from orders.bus import CONSUMERS
 from orders.telemetry import wanted_exporters
-from tools.stack.components import components
-from tools.stack.processes import Process, wait_until
+from tools.stack.components import components, start
+from tools.stack.processes import Process
 from tools.stack.secrets import CODEC_TOKEN_FILE, DevSecrets, dev_secrets
 from tools.stack.settings import SERVICES, DevSettings
 
@@ -84,23 +84,7 @@ async def run_dev(settings: DevSettings) -> int:
     started: list[Process] = []
     try:
         for component in components(settings, data, secrets):
-            process = Process(
-                component.name,
-                component.argv,
-                component.env,
-                log=data / "logs" / f"{component.name}.log",
-                echo=True,
-            )
-            process.start()
-            started.append(process)
-            await wait_until(
-                component.ready, what=component.name, within=component.within, process=process
-            )
-            if component.then is not None:
-                try:
-                    await component.then()
-                except Exception as exc:
-                    raise RuntimeError(f"{component.name}: {exc}") from exc
+            await start(component, data / "logs" / f"{component.name}.log", started, echo=True)
             if stop.is_set():
                 return 0
         banner(settings, data, secrets)

@@ -11,7 +11,7 @@ from pathlib import Path
 from cli.bus.provision import provision_at
 from orders.bus import CONSUMERS
 from orders.encryption import CodecSettings
-from tools.stack.processes import executable
+from tools.stack.processes import Process, executable, wait_until
 from tools.stack.ready import http_ok, nats_ready, pollers_ready, port_open, temporal_ready
 from tools.stack.secrets import DevSecrets, dev_keys_file, dev_token
 from tools.stack.servers import nats_server_argv, temporal_dev_server_argv
@@ -27,6 +27,24 @@ class Component:
     within: float = 30.0
     then: Callable[[], Awaitable[object]] | None = None
     """What runs once it is ready, before the next one starts."""
+
+
+async def start(
+    part: Component, log: Path, started: list[Process], *, echo: bool = False
+) -> Process:
+    """Start `part` (into `started` at once, so a caller's cleanup stops it), wait until it is
+    ready, then run its `then`: how every starter of the stack (`orders dev`, the bench, the
+    chaos tests) brings up each component."""
+    process = Process(part.name, part.argv, part.env, log=log, echo=echo)
+    process.start()
+    started.append(process)
+    await wait_until(part.ready, what=f"{part.name} ready", within=part.within, process=process)
+    if part.then is not None:
+        try:
+            await part.then()
+        except Exception as exc:
+            raise RuntimeError(f"{part.name}: {exc}") from exc
+    return process
 
 
 def service_component(name: str, port: int, data: Path, service_token: str) -> Component:
