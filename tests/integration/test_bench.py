@@ -13,8 +13,10 @@ import os
 import re
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from subprocess import PIPE, STDOUT
+from typing import Any
 
 import pytest
 
@@ -30,10 +32,37 @@ STACK = {
 STEPS = {"reserve_inventory", "charge_payment", "schedule_shipment", "publish_event"}
 
 
+RUNNING: list[asyncio.subprocess.Process] = []
+
+
+async def start_bench(*argv: str, **options: Any) -> asyncio.subprocess.Process:
+    """A bench process, stopped at the end of its test if it still runs (see `_stopped`)."""
+    process = await asyncio.create_subprocess_exec(*argv, **options)
+    RUNNING.append(process)
+    return process
+
+
+@pytest.fixture(autouse=True)
+async def _stopped() -> AsyncIterator[None]:
+    """A test that fails or times out leaves no bench, nor the stack it started, behind: each
+    is stopped as a user stops it (SIGTERM stops its stack), and killed if that hangs."""
+    yield
+    while RUNNING:
+        process = RUNNING.pop()
+        if process.returncode is not None:
+            continue
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), 60)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
 @pytest.mark.timeout(300)
 async def test_a_tiny_bench_reports_every_measure(tmp_path: Path) -> None:
     out = tmp_path / "bench"
-    process = await asyncio.create_subprocess_exec(
+    process = await start_bench(
         sys.executable, "-m", "cli", "bench",
         "--count", "3", "-c", "2", "--rounds", "2", "--warmup", "1", "--out", str(out),
         stdout=PIPE, stderr=STDOUT,
@@ -84,7 +113,7 @@ async def test_a_tiny_bench_reports_every_measure(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(300)
 async def test_a_bench_stopped_twice_mid_run_stops_its_whole_stack(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
+    process = await start_bench(
         sys.executable, "-m", "cli", "bench",
         "--count", "500", "-c", "2", "--warmup", "0", "--out", str(tmp_path / "bench"),
         stdout=PIPE, stderr=STDOUT,
@@ -111,7 +140,7 @@ async def test_a_bench_stopped_twice_mid_run_stops_its_whole_stack(tmp_path: Pat
 
 @pytest.mark.timeout(120)
 async def test_the_participant_call_bench_measures_the_service_alone() -> None:
-    process = await asyncio.create_subprocess_exec(
+    process = await start_bench(
         sys.executable, "-m", "tools.bench.participant_call", "--count", "20", "--concurrency", "2",
         stdout=PIPE, stderr=STDOUT,
     )  # fmt: skip
@@ -138,7 +167,7 @@ DRAIN_RUNS = {
 @pytest.mark.timeout(600)
 async def test_a_small_drain_bench_reports_every_consumer_both_ways(tmp_path: Path) -> None:
     out = tmp_path / "drain"
-    process = await asyncio.create_subprocess_exec(
+    process = await start_bench(
         sys.executable, "-m", "cli", "bench", "--consumers", "--events", "200",
         "--commit", "one", "--commit", "batch", "--out", str(out),
         stdout=PIPE, stderr=STDOUT,
@@ -165,7 +194,7 @@ async def test_a_small_drain_bench_reports_every_consumer_both_ways(tmp_path: Pa
 
 
 async def test_the_drain_bench_names_an_unknown_consumer_without_a_traceback() -> None:
-    process = await asyncio.create_subprocess_exec(
+    process = await start_bench(
         sys.executable, "-m", "cli", "bench", "--consumers", "--consumer", "billing",
         stdout=PIPE, stderr=STDOUT,
     )  # fmt: skip
