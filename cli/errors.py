@@ -105,12 +105,11 @@ def bad_settings(exc: BaseException) -> str | None:
     if not found:
         return None
     prefix = str(found[0].model_config.get("env_prefix") or "")
-    problems = [
-        f"{prefix}{'_'.join(map(str, error['loc'])).upper()}={error['input']!r}: {error['msg']}"
-        if error["loc"] and error["type"] != "missing"
-        else f"{prefix}{'_'.join(map(str, error['loc'])).upper()}: {error['msg']}"
-        for error in exc.errors()
-    ]
+    problems = []
+    for error in exc.errors():
+        variable = prefix + "_".join(map(str, error["loc"])).upper()
+        given = "" if error["type"] == "missing" else f"={error['input']!r}"
+        problems.append(f"{variable}{given}: {error['msg']}")
     return f"bad setting: {'; '.join(problems)} (docs/configuration.md)"
 
 
