@@ -53,7 +53,8 @@ class ChaosStack:
             # is up).
             await start(self.parts[name], self.data / "logs" / f"{name}.log", started)
         finally:
-            self.processes[name] = started[0]
+            if started:  # kept even when it failed to get ready: stop() stops it
+                self.processes[name] = started[0]
 
     async def start_all(self) -> None:
         for name in self.parts:
